@@ -1,0 +1,20 @@
+from providers.models.organization import Organization
+from providers.models.provider import TAXONOMY_FIELDS, Provider, TermLabel, attach_terms
+from providers.models.source import Source
+from providers.models.taxonomy import CareSetting, Language, Medication, Modality, PaymentOption, Population, Term
+
+__all__ = [
+    "TAXONOMY_FIELDS",
+    "CareSetting",
+    "Language",
+    "Medication",
+    "Modality",
+    "Organization",
+    "PaymentOption",
+    "Population",
+    "Provider",
+    "Source",
+    "Term",
+    "TermLabel",
+    "attach_terms",
+]

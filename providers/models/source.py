@@ -1,0 +1,26 @@
+from django.db import models
+
+
+class SourceManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Source(models.Model):
+    """Where listings come from: a partner or a public data set."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    url = models.URLField("website", blank=True)
+    description = models.TextField(blank=True, help_text="Provenance and licence of the data.")
+
+    objects = SourceManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)

@@ -1,0 +1,68 @@
+"""Taxonomies: small curator-editable vocabularies that providers are tagged with.
+
+Each is its own table with the same shape (slug, name, description, order),
+so curators can add terms and names can be translated without a code change.
+"""
+
+from django.db import models
+
+from providers.validators import validate_language_code
+
+
+class TermManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Term(models.Model):
+    slug = models.SlugField(max_length=60, unique=True, help_text="Stable identifier used in URLs and data exchange.")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers are listed first.")
+
+    objects = TermManager()
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Modality(Term):
+    class Meta(Term.Meta):
+        verbose_name_plural = "modalities"
+
+
+class CareSetting(Term):
+    class Meta(Term.Meta):
+        verbose_name = "care setting"
+
+
+class Medication(Term):
+    pass
+
+
+class PaymentOption(Term):
+    class Meta(Term.Meta):
+        verbose_name = "payment option"
+
+
+class Population(Term):
+    class Meta(Term.Meta):
+        verbose_name = "population served"
+        verbose_name_plural = "populations served"
+
+
+class Language(Term):
+    slug = models.SlugField(
+        "ISO 639-1 code",
+        max_length=2,
+        unique=True,
+        validators=[validate_language_code],
+        help_text="Two-letter ISO 639-1 code, such as en or es.",
+    )

@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+
+from providers.filters import ProviderFilter
+from providers.models import Provider, attach_terms
+
+# Labels shown on each search result; the rest are on the provider's page.
+RESULT_TAXONOMIES = ("modalities", "care_settings")
+
+
+def provider_list(request):
+    providers = ProviderFilter(request.GET, queryset=Provider.objects.published())
+    page_obj = Paginator(providers.qs, settings.PROVIDERS_PER_PAGE).get_page(request.GET.get("page"))
+    page_obj.object_list = attach_terms(page_obj.object_list, RESULT_TAXONOMIES)
+    return render(request, "providers/provider_list.html", {"filter": providers, "page_obj": page_obj})
+
+
+def provider_detail(request, slug):
+    provider = get_object_or_404(Provider.objects.with_organization_and_source(), slug=slug)
+    if not provider.is_public and not request.user.has_perm("providers.view_provider"):
+        if provider.status == Provider.Status.ARCHIVED:
+            return render(request, "providers/provider_gone.html", {"provider": provider}, status=410)
+        raise Http404("No published provider has this address.")
+    attach_terms([provider])
+    return render(request, "providers/provider_detail.html", {"provider": provider})

@@ -1,0 +1,34 @@
+import pytest
+
+from providers.models import TAXONOMY_FIELDS, Provider, Source
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def source(db):
+    return Source.objects.create(slug="test-partner", name="Test partner")
+
+
+@pytest.fixture
+def make_provider(db):
+    """Create a provider; taxonomy fields take lists of slugs of the shipped terms.
+
+    Defaults give a published provider in the United States with no terms.
+    """
+
+    def make(**fields):
+        terms = {field: fields.pop(field) for field in TAXONOMY_FIELDS.values() if field in fields}
+        fields.setdefault("name", "Test Recovery Centre")
+        fields.setdefault("country", "US")
+        fields.setdefault("status", Provider.Status.PUBLISHED)
+        provider = Provider.objects.create(**fields)
+        for field, slugs in terms.items():
+            related = Provider._meta.get_field(field).related_model
+            getattr(provider, field).set(related.objects.filter(slug__in=slugs))
+        return provider
+
+    return make
