@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import ngettext
@@ -17,6 +18,11 @@ from providers.models import (
     Provider,
     Source,
 )
+
+
+class DirectoryAdmin(admin.ModelAdmin):
+    # Curators type "example.org"; the link must open over HTTPS (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class VerificationAgeFilter(admin.SimpleListFilter):
@@ -49,7 +55,7 @@ class VerificationAgeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(DirectoryAdmin):
     list_display = ("name", "city", "region", "country", "status", "last_verified", "source", "updated_at")
     list_display_links = ("name",)
     list_filter = (
@@ -131,20 +137,20 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(DirectoryAdmin):
     list_display = ("name", "website")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(DirectoryAdmin):
     list_display = ("name", "slug", "url")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
 
-class TermAdmin(admin.ModelAdmin):
+class TermAdmin(DirectoryAdmin):
     list_display = ("name", "slug", "order")
     list_editable = ("order",)
     search_fields = ("name", "slug")

@@ -2,7 +2,7 @@
 
 import django_filters
 from django import forms
-from django.db.models import Exists, IntegerField, OuterRef, Value
+from django.db.models import Exists, F, IntegerField, OuterRef, Value
 from django.db.models import CharField as CharType
 from django_countries import countries
 
@@ -12,9 +12,10 @@ from providers.validators import ISO_639_1_CODES
 
 COUNTRY_CODES = frozenset(code for code, _name in countries)
 
+# Never-verified listings go last on every database (PostgreSQL would put NULLs first).
 SORT_ORDERS = {
     "name": ("name", "pk"),
-    "verified": ("-last_verified", "name", "pk"),
+    "verified": (F("last_verified").desc(nulls_last=True), "name", "pk"),
     "updated": ("-updated_at", "pk"),
 }
 

@@ -6,5 +6,6 @@ app_name = "providers"
 
 urlpatterns = [
     path("", views.provider_list, name="list"),
-    path("<slug:slug>/", views.provider_detail, name="detail"),
+    # str, not slug: provider slugs may be Unicode.
+    path("<str:slug>/", views.provider_detail, name="detail"),
 ]

@@ -10,7 +10,7 @@ class Organization(models.Model):
     """The body that runs one or more providers (a health service, an NGO, a ministry)."""
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True, allow_unicode=True)
     website = models.URLField(blank=True)
     description = models.TextField(blank=True)
 

@@ -93,6 +93,7 @@ class Provider(models.Model):
         max_length=120,
         unique=True,
         blank=True,
+        allow_unicode=True,
         help_text="Part of the listing's address. Leave empty to build it from the name; do not change it once published.",
     )
     organization = models.ForeignKey(
@@ -197,7 +198,9 @@ class Provider(models.Model):
 
     def _unique_slug(self):
         max_length = self._meta.get_field("slug").max_length - 6
-        base = slugify(" ".join(filter(None, [self.name, self.city])))[:max_length].strip("-") or "provider"
+        # Unicode slugs, so a listing named in Arabic or Cyrillic gets a readable address.
+        words = " ".join(filter(None, [self.name, self.city]))
+        base = slugify(words, allow_unicode=True)[:max_length].strip("-") or "provider"
         taken = set(Provider.objects.filter(slug__startswith=base).values_list("slug", flat=True))
         candidate, number = base, 1
         while candidate in taken:

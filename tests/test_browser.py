@@ -1,0 +1,81 @@
+"""A person in a real browser: search, filter, open a provider, reach the phone number."""
+
+import shutil
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+
+if not shutil.which(CHROMIUM):
+    pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium).", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+# serialized_rollback restores the migrated taxonomy and groups that the live-server flush empties.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(params=[True, False], ids=["javascript-on", "javascript-off"])
+def page(request, live_server, transactional_db):
+    # One Playwright per test, started after the database and the test data are
+    # set up and stopped before the flush: while its event loop runs, Django
+    # sees another context and would use another database connection.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(java_script_enabled=request.param, viewport={"width": 390, "height": 844})
+        yield context.new_page()
+        browser.close()
+
+
+@pytest.fixture
+def listings(make_provider):
+    make_provider(
+        name="Harbour Medication Clinic",
+        city="Mombasa",
+        country="KE",
+        phone="+254722123456",
+        modalities=["mat"],
+        care_settings=["outpatient"],
+    )
+    make_provider(name="Lakeside Residential", city="Kisumu", country="KE", modalities=["counseling"], care_settings=["inpatient"])
+    make_provider(name="Prairie Peer Centre", city="Regina", country="CA", modalities=["peer-support"])
+
+
+def test_a_person_finds_a_provider_and_reaches_its_phone(live_server, listings, page):
+    page.goto(live_server.url + "/")
+    page.get_by_label("Country").select_option("KE")
+    page.get_by_role("checkbox", name="Medication for opioid use disorder (MAT)").check()
+    page.get_by_role("button", name="Search").click()
+
+    expect(page.get_by_role("status")).to_have_text("1 provider found")
+    page.get_by_role("link", name="Harbour Medication Clinic").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Harbour Medication Clinic")
+    call = page.get_by_role("link", name="Call Main: 0722 123456")
+    expect(call).to_have_attribute("href", "tel:+254722123456")
+
+
+def test_filters_narrow_the_results_on_the_results_page(live_server, listings, page):
+    page.goto(live_server.url + "/providers/")
+    expect(page.get_by_role("status")).to_have_text("3 providers found")
+
+    page.get_by_label("Country").select_option("KE")
+    page.get_by_role("checkbox", name="Inpatient and residential").check()
+    page.get_by_role("button", name="Show providers").click()
+
+    expect(page.get_by_role("status")).to_have_text("1 provider found")
+    expect(page.get_by_role("link", name="Lakeside Residential")).to_be_visible()
+    assert "setting=inpatient" in page.url and "country=KE" in page.url
+
+
+def test_the_skip_link_leads_keyboard_users_to_the_content(live_server, listings, page):
+    page.goto(live_server.url + "/providers/")
+
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
