@@ -146,7 +146,7 @@ def test_it_shows_the_organisation_that_runs_the_provider(client, make_provider)
 def test_it_shows_the_address_lines(client, harbour_house):
     text = page(client, harbour_house).text
 
-    assert "1 Harbour Road<br>Suite 4<br>Dothan Alabama 36301<br>United States of America</address>" in text
+    assert "1 Harbour Road<br>Suite 4<br>Dothan, Alabama 36301<br>United States of America</address>" in text
 
 
 def test_it_links_directions_to_the_coordinates(client, harbour_house):
@@ -161,7 +161,7 @@ def test_without_coordinates_it_links_a_map_search_for_the_address(client, make_
     text = page(client, provider).text
 
     assert (
-        'href="https://www.openstreetmap.org/search?query=1+Harbour+Road%2C+Dothan+Alabama%2C+United+States+of+America"' in text
+        'href="https://www.openstreetmap.org/search?query=1+Harbour+Road%2C+Dothan%2C+Alabama%2C+United+States+of+America"' in text
     )
 
 

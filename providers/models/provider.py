@@ -218,7 +218,7 @@ class Provider(models.Model):
 
     @property
     def address_lines(self):
-        locality = " ".join(filter(None, [self.city, self.region, self.postal_code]))
+        locality = ", ".join(filter(None, [self.city, " ".join(filter(None, [self.region, self.postal_code]))]))
         return [line for line in (self.street_address, self.street_address_2, locality, self.country.name) if line]
 
     @property
