@@ -122,6 +122,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Results per page on the public search; small pages keep phones fast.
 PROVIDERS_PER_PAGE = env_int("PROVIDERS_PER_PAGE", 20)
 
+# Partner imports: the largest file accepted, and what an archive may expand to.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+IMPORT_MAX_EXPANDED_BYTES = env_int("IMPORT_MAX_EXPANDED_BYTES", 200 * 1024 * 1024)
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"
 X_FRAME_OPTIONS = "DENY"

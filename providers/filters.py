@@ -7,10 +7,9 @@ from django.db.models import CharField as CharType
 from django_countries import countries
 
 from providers.filter_fields import CodeMultipleChoiceField, OptInCheckbox, SingleSelectList
+from providers.fields import COUNTRY_CODES
 from providers.models import TAXONOMY_FIELDS, Provider
 from providers.validators import ISO_639_1_CODES
-
-COUNTRY_CODES = frozenset(code for code, _name in countries)
 
 # Never-verified listings go last on every database (PostgreSQL would put NULLs first).
 SORT_ORDERS = {

@@ -1,8 +1,12 @@
+import csv
+
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from providers.exchange import ours
+from providers.exchange.records import iter_export_records
 from providers.filters import ProviderFilter
 from providers.models import Provider, attach_terms
 
@@ -25,3 +29,20 @@ def provider_detail(request, slug):
         raise Http404("No published provider has this address.")
     attach_terms([provider])
     return render(request, "providers/provider_detail.html", {"provider": provider})
+
+
+class _Line:
+    """A file-like object that hands back what csv.writer writes, so rows can be streamed."""
+
+    def write(self, text):
+        return text
+
+
+def provider_export(request):
+    """The search results as our CSV, streamed: the same filters, every page."""
+    providers = ProviderFilter(request.GET, queryset=Provider.objects.published())
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    rows = (writer.writerow(row) for row in ours.csv_rows(iter_export_records(providers.qs)))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="providers.csv"'
+    return response

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from providers.importers import samhsa
+from providers.exchange import samhsa
 from providers.models import Modality, Provider, Source
 
 pytestmark = pytest.mark.django_db

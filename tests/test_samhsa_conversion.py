@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from providers.importers import samhsa
+from providers.exchange import samhsa
 
 
 HEADER = [
@@ -42,7 +42,7 @@ def row(**values):
 
 
 def read(tmp_path, *rows):
-    return list(samhsa.read_samhsa(write_rows(tmp_path / "directory.csv", rows)))
+    return samhsa.read(write_rows(tmp_path / "directory.csv", rows))
 
 
 def test_it_maps_service_codes_to_taxonomy_slugs(tmp_path):
@@ -56,26 +56,26 @@ def test_it_maps_service_codes_to_taxonomy_slugs(tmp_path):
         "populations": ["pregnant-women", "veterans"],
         "languages": ["es", "fr"],
     }
-    assert record.unmapped_codes == []
+    assert record.unmapped == []
 
 
 def test_codes_it_cannot_map_are_reported_not_dropped(tmp_path):
     [record] = read(tmp_path, row(Keys="SA/OP/N2/Methadone/"))
 
-    assert record.unmapped_codes == ["N2", "Methadone"]
+    assert record.unmapped == ["N2", "Methadone"]
 
 
 def test_languages_without_an_iso_639_1_code_are_kept_in_the_description(tmp_path):
     [record] = read(tmp_path, row(Keys="SA/OP/N18/N13/", Note="Methadone Clients Only"))
 
     assert "languages" not in record.terms
-    assert record.description == "Methadone Clients Only. Also offers services in Lakota, Hopi."
+    assert record.values["description"] == "Methadone Clients Only. Also offers services in Lakota, Hopi."
 
 
 def test_detoxification_is_stated_in_the_description(tmp_path):
     [record] = read(tmp_path, row(Keys="SA/DT/OP/"))
 
-    assert record.description == "Offers detoxification."
+    assert record.values["description"] == "Offers detoxification."
 
 
 def test_it_splits_main_and_intake_numbers():
@@ -110,16 +110,16 @@ def test_us_territories_become_their_own_iso_countries(tmp_path):
         tmp_path, row(State="PR", ZIP_Code="907"), row(State="GU", ZIP_Code="96910"), row(State="AL")
     )
 
-    assert (puerto_rico.country, puerto_rico.region, puerto_rico.postal_code) == ("PR", "", "00907")
-    assert guam.country == "GU"
-    assert (alabama.country, alabama.region) == ("US", "Alabama")
+    assert [puerto_rico.values[name] for name in ("country", "region", "postal_code")] == ["PR", "", "00907"]
+    assert guam.values["country"] == "GU"
+    assert [alabama.values["country"], alabama.values["region"]] == ["US", "Alabama"]
 
 
 def test_low_confidence_geocodes_are_left_out(tmp_path):
     [confident, doubtful] = read(tmp_path, row(), row(ID="2", **{"Match Score": "72.5"}))
 
-    assert (confident.latitude, confident.longitude) == (33.213457, -86.787385)
-    assert (doubtful.latitude, doubtful.longitude) == (None, None)
+    assert (confident.values["latitude"], confident.values["longitude"]) == (33.213457, -86.787385)
+    assert (doubtful.values["latitude"], doubtful.values["longitude"]) == (None, None)
 
 
 def test_every_mapped_slug_is_a_shipped_taxonomy_term(settings):

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import django_countries.fields
+import providers.fields
 import providers.validators
 from django.db import migrations, models
 
@@ -138,7 +138,7 @@ class Migration(migrations.Migration):
                 ('slug', models.SlugField(allow_unicode=True, blank=True, help_text="Part of the listing's address. Leave empty to build it from the name; do not change it once published.", max_length=120, unique=True)),
                 ('description', models.TextField(blank=True)),
                 ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('archived', 'Archived')], default='draft', max_length=10)),
-                ('country', django_countries.fields.CountryField(max_length=2)),
+                ('country', providers.fields.CountryCodeField(max_length=2)),
                 ('region', models.CharField(blank=True, max_length=100, verbose_name='region or state')),
                 ('city', models.CharField(blank=True, max_length=100)),
                 ('street_address', models.CharField(blank=True, max_length=200)),

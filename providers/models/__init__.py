@@ -1,4 +1,6 @@
+from providers.models.import_run import ImportRun
 from providers.models.organization import Organization
+from providers.models.pending_import import PendingImport
 from providers.models.provider import TAXONOMY_FIELDS, Provider, TermLabel, attach_terms
 from providers.models.source import Source
 from providers.models.taxonomy import CareSetting, Language, Medication, Modality, PaymentOption, Population, Term
@@ -6,11 +8,13 @@ from providers.models.taxonomy import CareSetting, Language, Medication, Modalit
 __all__ = [
     "TAXONOMY_FIELDS",
     "CareSetting",
+    "ImportRun",
     "Language",
     "Medication",
     "Modality",
     "Organization",
     "PaymentOption",
+    "PendingImport",
     "Population",
     "Provider",
     "Source",

@@ -6,9 +6,9 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Value
 from django.urls import reverse
 from django.utils.text import slugify
-from django_countries.fields import CountryField
 
 from providers import phones
+from providers.fields import CountryCodeField
 from providers.models.organization import Organization
 from providers.models.source import Source
 from providers.models.taxonomy import CareSetting, Language, Medication, Modality, PaymentOption, Population
@@ -102,7 +102,7 @@ class Provider(models.Model):
     description = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
 
-    country = CountryField()
+    country = CountryCodeField()
     region = models.CharField("region or state", max_length=100, blank=True)
     city = models.CharField(max_length=100, blank=True)
     street_address = models.CharField(max_length=200, blank=True)
@@ -131,6 +131,15 @@ class Provider(models.Model):
     source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.PROTECT, related_name="providers")
     external_id = models.CharField(
         max_length=100, blank=True, help_text="The record's identifier in its source; unique within the source."
+    )
+    last_import_run = models.ForeignKey(
+        "providers.ImportRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="providers",
+        editable=False,
+        help_text="The import that last created or changed this listing.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

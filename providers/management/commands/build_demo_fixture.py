@@ -13,15 +13,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
-from providers.importers import samhsa
+from providers.exchange import samhsa
 from providers.models import TAXONOMY_FIELDS, Provider, Source
 
 DEFAULT_INPUT = settings.BASE_DIR.parent / "shared" / "data" / "samhsa-2015" / "nssats_2015_directory_geocoded.csv"
 DEFAULT_OUTPUT = settings.BASE_DIR / "fixtures" / "demo_providers.json"
-RECORD_FIELDS = (
-    "name", "street_address", "street_address_2", "city", "region", "postal_code", "country",
-    "latitude", "longitude", "phone", "intake_phone", "hotline_phone", "description",
-)  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -47,10 +43,10 @@ class Command(BaseCommand):
         entries = [source_entry]
         slugs: set[str] = set()
         unmapped: dict[str, int] = {}
-        for record in samhsa.read_samhsa(input):
-            if (record.row - 1) % every:
+        for record in samhsa.read(input):
+            if (record.number - 1) % every:
                 continue
-            for code in record.unmapped_codes:
+            for code in record.unmapped:
                 unmapped[code] = unmapped.get(code, 0) + 1
             entries.append(self._provider_entry(record, known_terms, slugs, as_of))
         output.write_text(json.dumps(entries, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -78,25 +74,25 @@ class Command(BaseCommand):
         }
 
     def _provider_entry(self, record, known_terms, slugs, as_of):
-        fields = {name: getattr(record, name) for name in RECORD_FIELDS}
+        fields = record.values
         provider = Provider(
             **fields, status=Provider.Status.PUBLISHED, source=self.source, external_id=record.external_id
         )
         try:
             provider.full_clean(exclude=["slug"], validate_unique=False, validate_constraints=False)
         except ValidationError as error:
-            raise CommandError(f"record {record.row} (external id {record.external_id}): {error.message_dict}") from None
+            raise CommandError(f"record {record.number} (external id {record.external_id}): {error.message_dict}") from None
         for field, values in record.terms.items():
             missing = set(values) - known_terms[field]
             if missing:
-                raise CommandError(f"record {record.row}: unknown {field} terms {sorted(missing)}; run migrate first.")
-        slug = base = slugify(f"{record.name} {record.city}")[:110].strip("-")
+                raise CommandError(f"record {record.number}: unknown {field} terms {sorted(missing)}; run migrate first.")
+        slug = base = slugify(f"{fields['name']} {fields['city']}")[:110].strip("-")
         number = 1
         while slug in slugs:
             number += 1
             slug = f"{base}-{number}"
         slugs.add(slug)
-        data = {name: getattr(provider, name) for name in RECORD_FIELDS}
+        data = {name: getattr(provider, name) for name in fields}
         data["country"] = provider.country.code
         data.update(
             slug=slug,

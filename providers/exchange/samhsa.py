@@ -6,13 +6,15 @@ maps to nothing is reported back with the record, never silently dropped.
 """
 
 import csv
+import io
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pycountry
 from django.utils.text import slugify
+
+from providers.exchange.files import read_text
+from providers.exchange.records import ImportFileError, Record
 
 SOURCE_SLUG = "samhsa-2015"
 SOURCE_NAME = "SAMHSA National Directory of Drug and Alcohol Abuse Treatment Facilities, 2015"
@@ -204,25 +206,7 @@ DETOX_CODES = {"DT", "DM", "HID", "RD", "OD"}
 _PHONE_PART = re.compile(r"\(\d{3}\)\s*\d{3}-\s*\d{4}(?:x\d+)?")
 
 
-@dataclass
-class SamhsaRecord:
-    row: int
-    external_id: str
-    name: str
-    street_address: str
-    street_address_2: str
-    city: str
-    region: str
-    postal_code: str
-    country: str
-    latitude: float | None
-    longitude: float | None
-    phone: str
-    intake_phone: str
-    hotline_phone: str
-    description: str
-    terms: dict[str, list[str]] = field(default_factory=dict)
-    unmapped_codes: list[str] = field(default_factory=list)
+REQUIRED_COLUMNS = ("Name1", "Address1", "City", "State", "ZIP_Code", "Contact", "Keys", "ID")
 
 
 def split_contact(contact: str) -> tuple[str, str, str]:
@@ -300,36 +284,60 @@ def _description(note: str, codes: list[str], other_languages: list[str]) -> str
     return " ".join(lines)
 
 
-def read_samhsa(path: Path):
-    """Yield a SamhsaRecord for every row of the directory CSV, in file order."""
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    for number, (row, external_id) in enumerate(zip(rows, _external_ids(rows)), start=1):
-        codes = [code for code in row["Keys"].split("/") if code]
-        terms, other_languages, unmapped = map_codes(codes)
-        state = row["State"].strip().upper()
-        country = state if state in TERRITORY_COUNTRIES else "US"
-        phone, intake, hotline = split_contact(row["Contact"])
-        geocoded = row["Latitude"] and row["Longitude"] and float(row["Match Score"] or 0) >= MIN_MATCH_SCORE
-        zip_code = row["ZIP_Code"].strip()
-        yield SamhsaRecord(
-            row=number,
-            external_id=external_id,
-            name=" – ".join(part.strip() for part in (row["Name1"], row["Name2"]) if part.strip()),
-            street_address=row["Address1"].strip(),
-            street_address_2=", ".join(
-                part.strip() for part in (row["Address2"], row["Address3"], row["Name3"]) if part.strip()
+def read(path, options=None):
+    """A Record for every row of the directory CSV, in file order."""
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
+    missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
+    if missing:
+        raise ImportFileError(f"{path.name} is missing the SAMHSA column(s): {', '.join(missing)}.")
+    rows = list(reader)
+    return [_record(number, row, external_id) for number, (row, external_id) in enumerate(zip(rows, _external_ids(rows)), 1)]
+
+
+def _record(number, row, external_id):
+    row = {name: (value or "").strip() for name, value in row.items() if name}
+    codes = [code for code in row["Keys"].split("/") if code]
+    terms, other_languages, unmapped = map_codes(codes)
+    state = row["State"].upper()
+    country = state if state in TERRITORY_COUNTRIES else "US"
+    phone, intake, hotline = split_contact(row["Contact"])
+    latitude, longitude = _coordinates(row)
+    zip_code = row["ZIP_Code"]
+    return Record(
+        number=number,
+        external_id=external_id,
+        values={
+            "name": " – ".join(part for part in (row["Name1"], row.get("Name2", "")) if part),
+            "street_address": row["Address1"],
+            "street_address_2": ", ".join(
+                part for part in (row.get("Address2", ""), row.get("Address3", ""), row.get("Name3", "")) if part
             ),
-            city=row["City"].strip(),
-            region=region_name(country, state),
-            postal_code=zip_code.zfill(5) if zip_code.isdigit() else zip_code,
-            country=country,
-            latitude=round(float(row["Latitude"]), 6) if geocoded else None,
-            longitude=round(float(row["Longitude"]), 6) if geocoded else None,
-            phone=phone,
-            intake_phone=intake,
-            hotline_phone=hotline,
-            description=_description(row["Note"].strip(), codes, other_languages),
-            terms=terms,
-            unmapped_codes=unmapped,
-        )
+            "city": row["City"],
+            "region": region_name(country, state),
+            "postal_code": zip_code.zfill(5) if zip_code.isdigit() else zip_code,
+            "country": country,
+            "latitude": latitude,
+            "longitude": longitude,
+            "phone": phone,
+            "intake_phone": intake,
+            "hotline_phone": hotline,
+            "description": _description(row.get("Note", ""), codes, other_languages),
+        },
+        terms=terms,
+        unmapped=unmapped,
+    )
+
+
+def _coordinates(row):
+    """Rounded coordinates when the geocode is confident; unreadable ones pass on to fail validation."""
+    latitude, longitude = row.get("Latitude", ""), row.get("Longitude", "")
+    if not latitude and not longitude:
+        return None, None
+    try:
+        score = float(row.get("Match Score") or 0)
+        latitude, longitude = float(latitude), float(longitude)
+    except ValueError:
+        return latitude or None, longitude or None
+    if score < MIN_MATCH_SCORE:
+        return None, None
+    return round(latitude, 6), round(longitude, 6)

@@ -1,0 +1,90 @@
+"""Reading partner files safely: size limits, encodings, binary files and archives.
+
+Nothing here builds a filesystem path from a name found inside an archive:
+members are read in memory, by the names the package itself declares.
+"""
+
+import codecs
+import zipfile
+from pathlib import Path
+
+from django.conf import settings
+
+from providers.exchange.records import ImportFileError
+
+_BOMS = {codecs.BOM_UTF16_LE: "UTF-16", codecs.BOM_UTF16_BE: "UTF-16", codecs.BOM_UTF32_LE: "UTF-32"}
+
+
+def check_size(size: int, what: str) -> None:
+    limit = settings.IMPORT_MAX_BYTES
+    if size > limit:
+        raise ImportFileError(f"{what} is {size:,} bytes; the limit is {limit:,} bytes (IMPORT_MAX_BYTES).")
+
+
+def read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise ImportFileError(f"{path} does not exist.")
+    if not path.is_file():
+        raise ImportFileError(f"{path} is not a file.")
+    check_size(path.stat().st_size, str(path.name))
+    return path.read_bytes()
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """UTF-8 text (a byte-order mark is allowed), or a clear error."""
+    if not data.strip():
+        raise ImportFileError(f"{name} is empty.")
+    for bom, encoding in _BOMS.items():
+        if data.startswith(bom):
+            raise ImportFileError(f"{name} is encoded as {encoding}; save it as UTF-8 and try again.")
+    if b"\x00" in data[:8192]:
+        raise ImportFileError(f"{name} looks like a binary file, not text.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            f"{name} is not UTF-8 (byte 0x{data[error.start]:02x} at position {error.start}); "
+            "save it as UTF-8 and try again."
+        ) from None
+
+
+def read_text(path: Path) -> str:
+    return decode_text(read_bytes(path), path.name)
+
+
+class Archive:
+    """Read-only access to the members of a .zip, with limits on what it may expand to."""
+
+    def __init__(self, path: Path):
+        check_size(path.stat().st_size, path.name)
+        try:
+            self._zip = zipfile.ZipFile(path)
+        except zipfile.BadZipFile:
+            raise ImportFileError(f"{path.name} is not a valid .zip archive.") from None
+        expanded = sum(member.file_size for member in self._zip.infolist())
+        limit = settings.IMPORT_MAX_EXPANDED_BYTES
+        if expanded > limit:
+            raise ImportFileError(
+                f"{path.name} expands to {expanded:,} bytes; the limit is {limit:,} bytes (IMPORT_MAX_EXPANDED_BYTES)."
+            )
+        self.name = path.name
+        self._members = {member.filename: member for member in self._zip.infolist() if not member.is_dir()}
+
+    def find(self, file_name: str) -> str | None:
+        """The member named ``file_name`` at the archive's top level or in one folder, if any."""
+        for member in self._members:
+            if member == file_name or (member.count("/") == 1 and member.rsplit("/", 1)[-1] == file_name):
+                return member
+        return None
+
+    def read_text(self, member: str) -> str:
+        info = self._members[member]
+        # The declared size can lie; read at most one byte more than the limit to find out.
+        with self._zip.open(info) as handle:
+            data = handle.read(settings.IMPORT_MAX_EXPANDED_BYTES + 1)
+        if len(data) > settings.IMPORT_MAX_EXPANDED_BYTES:
+            raise ImportFileError(f"{member} in {self.name} expands beyond the limit.")
+        return decode_text(data, f"{member} in {self.name}")
+
+    def close(self):
+        self._zip.close()

@@ -1,0 +1,75 @@
+"""The exchange formats, and telling them apart when a partner does not say."""
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+
+from providers.exchange.files import decode_text, read_bytes
+from providers.exchange.records import ImportFileError
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    label: str
+    module: str
+    reader: str
+    carries_source: bool
+
+    def read(self, path: Path, options=None):
+        return getattr(import_module(self.module), self.reader)(path, options)
+
+
+FORMATS = {
+    item.name: item
+    for item in (
+        Format("csv", "our CSV", "providers.exchange.ours", "read_csv", carries_source=True),
+        Format("json", "our JSON", "providers.exchange.ours", "read_json", carries_source=True),
+        Format("hsds", "Open Referral HSDS 3.0", "providers.exchange.hsds", "read", carries_source=True),
+        Format("findtreatment", "FindTreatment.gov locator JSON", "providers.exchange.findtreatment", "read", carries_source=False),
+        Format("samhsa", "SAMHSA 2015 directory CSV", "providers.exchange.samhsa", "read", carries_source=False),
+    )
+}
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def detect_format(path: Path) -> Format:
+    """Which format ``path`` is in, judged from its content; raise ImportFileError when it is none of ours."""
+    if path.is_dir():
+        if (path / "datapackage.json").is_file():
+            return FORMATS["hsds"]
+        raise ImportFileError(f"{path} is a folder without a datapackage.json, so it is not an HSDS data package.")
+    data = read_bytes(path)
+    if data.startswith(_ZIP_MAGIC):
+        return FORMATS["hsds"]
+    text = decode_text(data, path.name)
+    if text.lstrip()[:1] in "[{":
+        return _detect_json(text, path.name)
+    header = next(csv.reader(io.StringIO(text)), [])
+    if {"Name1", "Keys", "ID"} <= set(header):
+        return FORMATS["samhsa"]
+    return FORMATS["csv"]
+
+
+def _detect_json(text, name):
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ImportFileError(f"{name} is not valid JSON: {error.msg} (line {error.lineno}).") from None
+    items = data.get("contents", [data]) if isinstance(data, dict) else data
+    first = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+    if {"model", "fields"} <= set(first):
+        raise ImportFileError(
+            f"{name} is a Django fixture; load it with `python manage.py loaddata {name}` instead."
+        )
+    if "frid" in first:
+        return FORMATS["findtreatment"]
+    if "id" in first and ("service_at_locations" in first or "organization_id" in first or "location_type" in first or "service" in first):
+        return FORMATS["hsds"]
+    if isinstance(data, list):
+        return FORMATS["json"]
+    raise ImportFileError(f"{name} is JSON, but not in a format we know (see docs/IMPORT.md).")

@@ -1,0 +1,361 @@
+"""Import provider records: validate everything, then write everything, or nothing.
+
+Phase one builds each provider from its record and runs the model's own
+validation (the same ``full_clean`` the admin runs), compares it with what is
+stored under (source, external id) and sorts it into created / updated /
+unchanged / rejected. Phase two writes every accepted change in one
+transaction. A dry run stops after phase one.
+"""
+
+import getpass
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from providers.exchange.records import ORGANIZATION_FIELDS, SCALAR_FIELDS, TERM_FIELDS, ImportFileError, Record
+from providers.models import ImportRun, Organization, Provider, Source
+
+# Model fields the importer never validates per record: it checks them itself, once per file.
+_NOT_VALIDATED = ["slug", "organization", "source", "last_import_run"]
+
+
+@dataclass
+class ImportOptions:
+    source: str = ""
+    country: str = ""
+    status: str = ""
+    dry_run: bool = False
+    skip_invalid: bool = False
+    file_name: str = ""
+    format: str = ""
+    user: object = None
+
+
+@dataclass
+class Change:
+    record: Record
+    provider: Provider
+    changed_fields: list = field(default_factory=list)
+    terms: dict = field(default_factory=dict)
+
+
+@dataclass
+class ImportReport:
+    created: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
+    unchanged: int = 0
+    rejected: list = field(default_factory=list)
+    unmapped: Counter = field(default_factory=Counter)
+    new_sources: list = field(default_factory=list)
+    run: ImportRun | None = None
+    written: bool = False
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [
+            f"record {record.number} (external id {record.external_id or '-'}): {name}: {message}"
+            for record, errors in self.rejected
+            for name, message in errors
+        ]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+class _Context:
+    """What validation needs from the database, loaded once per import rather than once per record."""
+
+    def __init__(self, records, options):
+        self.options = options
+        self.sources = {source.slug: source for source in Source.objects.all()}
+        self.term_ids = {}
+        for name in TERM_FIELDS:
+            model = Provider._meta.get_field(name).related_model
+            self.term_ids[name] = dict(model.objects.values_list("slug", "pk"))
+        self.organizations = {org.slug: org for org in Organization.objects.all()}
+        self.organization_slugs = {org.pk: slug for slug, org in self.organizations.items()}
+        self.file_sources = {options.source or record.source for record in records} - {""}
+        known = [self.sources[slug] for slug in self.file_sources if slug in self.sources]
+        self.existing = {}
+        if known:
+            stored = Provider.objects.filter(source__in=known).exclude(external_id="")
+            self.existing = {(provider.source_id, provider.external_id): provider for provider in stored}
+        self.existing_terms = self._existing_terms()
+
+    def _existing_terms(self):
+        ids = [provider.pk for provider in self.existing.values()]
+        terms = {pk: {name: set() for name in TERM_FIELDS} for pk in ids}
+        if not ids:
+            return terms
+        for name in TERM_FIELDS:
+            relation = Provider._meta.get_field(name)
+            through = relation.remote_field.through
+            column = relation.m2m_reverse_field_name() + "_id"
+            source_ids = {provider.source_id for provider in self.existing.values()}
+            rows = through.objects.filter(provider__source_id__in=source_ids).values_list("provider_id", column)
+            for provider_id, term_id in rows:
+                if provider_id in terms:
+                    terms[provider_id][name].add(term_id)
+        return terms
+
+    def source_for(self, slug, report):
+        if slug not in self.sources:
+            # A new source is created with the import (or only announced by a dry run).
+            self.sources[slug] = Source(slug=slug, name=slug)
+            report.new_sources.append(slug)
+        return self.sources[slug]
+
+
+def import_records(records, options: ImportOptions, progress=None) -> ImportReport:
+    """Validate ``records`` and, unless this is a dry run or a record is invalid, write them.
+
+    ``progress``, when given, is called with the number of records validated so far.
+    """
+    records = list(records)
+    started_at = timezone.now()
+    report = ImportReport()
+    context = _Context(records, options)
+    seen_ids = {}
+    changes_created, changes_updated = [], []
+    for done, record in enumerate(records, start=1):
+        if progress and (done % 500 == 0 or done == len(records)):
+            progress(done)
+        report.unmapped.update(record.unmapped)
+        change, errors = _plan(record, context, report, seen_ids)
+        if errors:
+            report.rejected.append((record, errors))
+        elif change is None:
+            report.unchanged += 1
+        elif change.provider.pk is None:
+            changes_created.append(change)
+        else:
+            changes_updated.append(change)
+    report.created, report.updated = changes_created, changes_updated
+    if options.dry_run:
+        return report
+    if report.rejected and not options.skip_invalid:
+        report.run = _record_run(report, options, started_at, ImportRun.Outcome.FAILED, context)
+        return report
+    with transaction.atomic():
+        for source in context.sources.values():
+            if source.pk is None:
+                source.save()
+        outcome = ImportRun.Outcome.PARTIAL if report.rejected else ImportRun.Outcome.SUCCEEDED
+        report.run = _record_run(report, options, started_at, outcome, context)
+        _write(report, context)
+    report.written = True
+    return report
+
+
+def _plan(record, context, report, seen_ids):
+    """The change ``record`` asks for (None when nothing changes), and its errors."""
+    errors = list(record.errors)
+    options = context.options
+    source_slug = options.source or record.source
+    if not source_slug:
+        errors.append(("source", "no source given; name one with --source"))
+    elif not slugify(source_slug) == source_slug:
+        errors.append(("source", f"{source_slug!r} is not a valid source slug"))
+    if not record.external_id:
+        errors.append(("external_id", "is required to match the record on a later import"))
+    key = (source_slug, record.external_id)
+    if record.external_id and key in seen_ids:
+        errors.append(("external_id", f"{record.external_id!r} already appears in record {seen_ids[key]}"))
+    seen_ids.setdefault(key, record.number)
+    if errors:
+        return None, errors
+
+    source = context.source_for(source_slug, report)
+    existing = context.existing.get((source.pk, record.external_id)) if source.pk else None
+    provider = Provider() if existing is None else _copy(existing)
+    values = dict(record.values)
+    if options.country and not values.get("country"):
+        values["country"] = options.country
+    # An empty status means the file does not say: a new listing is published, a stored one keeps its status.
+    if options.status:
+        values["status"] = options.status
+    elif not values.get("status"):
+        values.pop("status", None)
+        if existing is None:
+            values["status"] = Provider.Status.PUBLISHED
+    for name, value in values.items():
+        setattr(provider, name, "" if value is None and _is_text(name) else value)
+    provider.source = source
+    provider.external_id = record.external_id
+    try:
+        provider.full_clean(exclude=_NOT_VALIDATED, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        errors.extend((name, message) for name, messages in error.message_dict.items() for message in messages)
+
+    terms = {}
+    for name, slugs in record.terms.items():
+        ids = context.term_ids[name]
+        unknown = [slug for slug in slugs if slug not in ids]
+        if unknown:
+            errors.append((name, "unknown term(s) " + ", ".join(unknown)))
+        terms[name] = {ids[slug] for slug in slugs if slug in ids}
+    if record.organization:
+        errors.extend(_check_organization(record.organization))
+    if errors:
+        return None, errors
+
+    if existing is None:
+        return Change(record, provider, list(values), terms), []
+    changed = [name for name in SCALAR_FIELDS if getattr(provider, name) != getattr(existing, name)]
+    stored_terms = context.existing_terms.get(existing.pk, {})
+    changed += [name for name, ids in terms.items() if ids != stored_terms.get(name, set())]
+    current_organization = context.organization_slugs.get(existing.organization_id)
+    if record.organization is not None and _organization_slug(record.organization) != current_organization:
+        changed.append("organization")
+    if not changed:
+        return None, []
+    return Change(record, provider, changed, {name: terms[name] for name in changed if name in terms}), []
+
+
+def _is_text(name):
+    return name not in {"latitude", "longitude", "telehealth", "accepting_new_clients", "last_verified"}
+
+
+def _copy(provider):
+    clone = Provider()
+    clone.__dict__.update({key: value for key, value in provider.__dict__.items() if key != "_state"})
+    clone._state.adding = False
+    clone._state.db = provider._state.db
+    return clone
+
+
+def _organization_slug(organization):
+    """The slug of the organization a record names; None for an empty one (no organization)."""
+    if not organization:
+        return None
+    return organization.get("slug") or slugify(organization.get("name", ""), allow_unicode=True)
+
+
+def _check_organization(data):
+    organization = Organization(**{name: data.get(name, "") or "" for name in ORGANIZATION_FIELDS})
+    organization.slug = _organization_slug(data)
+    try:
+        organization.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        return [(f"organization {name}", message) for name, messages in error.message_dict.items() for message in messages]
+    return []
+
+
+def _record_run(report, options, started_at, outcome, context):
+    user = options.user if getattr(options.user, "pk", None) else None
+    slugs = context.file_sources
+    source = context.sources.get(next(iter(slugs))) if len(slugs) == 1 else None
+    return ImportRun.objects.create(
+        source=source if source is not None and source.pk else None,
+        file_name=options.file_name[:255],
+        format=options.format,
+        started_by=user,
+        started_by_name=user.get_username() if user else _system_user(),
+        started_at=started_at,
+        finished_at=timezone.now(),
+        outcome=outcome,
+        created=len(report.created),
+        updated=len(report.updated),
+        unchanged=report.unchanged,
+        rejected=len(report.rejected),
+        errors=report.error_lines,
+        unmapped_terms=dict(report.unmapped.most_common()),
+    )
+
+
+def _system_user():
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def _write(report, context):
+    now = timezone.now()
+    organizations = _save_organizations(report, context)
+    taken = set(Provider.objects.values_list("slug", flat=True))
+    created = [change.provider for change in report.created]
+    for change in report.created:
+        provider = change.provider
+        provider.slug = _free_slug(change.record.slug or _slug_base(provider), taken)
+        _link_organization(change, organizations)
+        provider.last_import_run = report.run
+        provider.created_at = provider.updated_at = now
+    Provider.objects.bulk_create(created, batch_size=500)
+    updated = [change.provider for change in report.updated]
+    fields = {"updated_at", "last_import_run"}
+    for change in report.updated:
+        _link_organization(change, organizations)
+        change.provider.updated_at = now
+        change.provider.last_import_run = report.run
+        fields.update(name for name in change.changed_fields if name in SCALAR_FIELDS)
+        if "organization" in change.changed_fields:
+            fields.add("organization")
+    if updated:
+        Provider.objects.bulk_update(updated, sorted(fields), batch_size=500)
+    _write_terms(report)
+
+
+def _slug_base(provider):
+    return " ".join(filter(None, [provider.name, provider.city]))
+
+
+def _free_slug(text, taken):
+    max_length = Provider._meta.get_field("slug").max_length - 6
+    base = slugify(text, allow_unicode=True)[:max_length].strip("-") or "provider"
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}-{number}"
+    taken.add(candidate)
+    return candidate
+
+
+def _save_organizations(report, context):
+    wanted = {}
+    for change in report.created + report.updated:
+        data = change.record.organization
+        if data:
+            wanted.setdefault(_organization_slug(data), data)
+    for slug, data in wanted.items():
+        organization = context.organizations.get(slug)
+        if organization is None:
+            organization = Organization(slug=slug)
+            context.organizations[slug] = organization
+        for name in ("name", "website", "description"):
+            if data.get(name) is not None:
+                setattr(organization, name, data.get(name) or "")
+        organization.save()
+    return context.organizations
+
+
+def _link_organization(change, organizations):
+    data = change.record.organization
+    if data is not None:
+        change.provider.organization = organizations[_organization_slug(data)] if data else None
+
+
+def _write_terms(report):
+    for name in TERM_FIELDS:
+        relation = Provider._meta.get_field(name)
+        through = relation.remote_field.through
+        column = relation.m2m_reverse_field_name() + "_id"
+        replaced = [change.provider.pk for change in report.updated if name in change.terms]
+        if replaced:
+            for start in range(0, len(replaced), 500):
+                through.objects.filter(provider_id__in=replaced[start : start + 500]).delete()
+        rows = [
+            through(provider_id=change.provider.pk, **{column: term_id})
+            for change in report.created + report.updated
+            if name in change.terms
+            for term_id in sorted(change.terms[name])
+        ]
+        through.objects.bulk_create(rows, batch_size=1000)
+
+
+__all__ = ["ImportFileError", "ImportOptions", "ImportReport", "import_records"]

@@ -1,0 +1,244 @@
+"""Our own exchange formats: a flat CSV (one row per provider) and JSON with the same fields.
+
+Columns are documented in docs/IMPORT.md. Multi-valued CSV cells separate
+values with ";". Text cells that a spreadsheet would run as a formula get a
+leading apostrophe on export, which ``read_csv`` removes again.
+"""
+
+import csv
+import io
+import json
+from datetime import date
+
+from providers.exchange.files import read_text
+from providers.exchange.records import SCALAR_FIELDS, TERM_FIELDS, ImportFileError, Record
+
+ORGANIZATION_COLUMNS = ("organization_slug", "organization_name", "organization_website", "organization_description")
+COLUMNS = ("source", "external_id", "slug", *SCALAR_FIELDS, *TERM_FIELDS, *ORGANIZATION_COLUMNS)
+REQUIRED_COLUMNS = ("external_id", "name")
+NUMBER_FIELDS = ("latitude", "longitude")
+BOOLEAN_FIELDS = ("telehealth", "accepting_new_clients")
+MULTI_VALUE_SEPARATOR = ";"
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_TRUE = {"yes", "true", "1", "y"}
+_FALSE = {"no", "false", "0", "n"}
+
+
+def needs_guard(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula, counting text we guarded before."""
+    if text.startswith(_FORMULA_STARTS):
+        return True
+    return text.startswith("'") and needs_guard(text[1:])
+
+
+def guard_formula(text: str) -> str:
+    return "'" + text if needs_guard(text) else text
+
+
+def unguard_formula(text: str) -> str:
+    return text[1:] if text.startswith("'") and needs_guard(text[1:]) else text
+
+
+# Reading
+
+
+def read_csv(path, options=None):
+    text = read_text(path)
+    header_line = text.splitlines()[0] if text.splitlines() else ""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    _check_header(header, header_line, path.name)
+    records = []
+    for number, row in enumerate(reader, start=1):
+        extra = row.pop(None, None)
+        record = _record_from_cells(number, {name: unguard_formula((value or "").strip()) for name, value in row.items()})
+        if extra:
+            record.add_error("row", f"has {len(header) + len(extra)} cells; the header has {len(header)}")
+        records.append(record)
+    return records
+
+
+def _check_header(header, header_line, name):
+    if len(header) == 1 and header[0] not in COLUMNS:
+        for delimiter, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+            if delimiter in header_line:
+                raise ImportFileError(f"{name} separates columns with {label}; our CSV uses commas.")
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        raise ImportFileError(f"{name} is missing the required column(s): {', '.join(missing)}.")
+    unknown = [column for column in header if column not in COLUMNS]
+    if unknown:
+        raise ImportFileError(
+            f"{name} has unknown column(s): {', '.join(unknown)}. The columns are listed in docs/IMPORT.md."
+        )
+    duplicated = sorted({column for column in header if header.count(column) > 1})
+    if duplicated:
+        raise ImportFileError(f"{name} repeats the column(s): {', '.join(duplicated)}.")
+
+
+def _record_from_cells(number, cells):
+    record = Record(number=number, external_id=cells.get("external_id", ""), source=cells.get("source", ""))
+    record.slug = cells.get("slug", "")
+    for name in SCALAR_FIELDS:
+        if name in cells:
+            record.values[name] = _parse_cell(record, name, cells[name])
+    for name in TERM_FIELDS:
+        if name in cells:
+            record.terms[name] = [value.strip() for value in cells[name].split(MULTI_VALUE_SEPARATOR) if value.strip()]
+    if any(column in cells for column in ORGANIZATION_COLUMNS):
+        record.organization = _organization(cells)
+    return record
+
+
+def _parse_cell(record, name, text):
+    if name in NUMBER_FIELDS:
+        if text == "":
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            record.add_error(name, f"{text!r} is not a number")
+            return None
+    if name in BOOLEAN_FIELDS:
+        return _parse_boolean(record, name, text)
+    if name == "last_verified":
+        return text or None
+    return text
+
+
+def _parse_boolean(record, name, value):
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text == "":
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    record.add_error(name, f"{value!r} is not yes, no or empty")
+    return None
+
+
+def _organization(cells):
+    if not (cells.get("organization_slug") or cells.get("organization_name")):
+        return {}  # an empty organization: the provider has none
+    return {
+        "slug": cells.get("organization_slug", ""),
+        "name": cells.get("organization_name", ""),
+        "website": cells.get("organization_website", ""),
+        "description": cells.get("organization_description", ""),
+    }
+
+
+def read_json(path, options=None):
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as error:
+        raise ImportFileError(f"{path.name} is not valid JSON: {error.msg} (line {error.lineno}).") from None
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ImportFileError(f"{path.name} must hold a JSON list of provider objects.")
+    records = []
+    for number, item in enumerate(data, start=1):
+        unknown = sorted(set(item) - set(COLUMNS))
+        record = _record_from_json(number, item)
+        if unknown:
+            record.add_error("fields", "unknown field(s) " + ", ".join(unknown))
+        records.append(record)
+    return records
+
+
+def _record_from_json(number, item):
+    record = Record(number=number, external_id=_text(item.get("external_id")), source=_text(item.get("source")))
+    record.slug = _text(item.get("slug"))
+    for name in SCALAR_FIELDS:
+        if name not in item:
+            continue
+        value = item[name]
+        if name in BOOLEAN_FIELDS:
+            value = _parse_boolean(record, name, value)
+        elif name in NUMBER_FIELDS:
+            if value is not None and not isinstance(value, (int, float)) or isinstance(value, bool):
+                record.add_error(name, f"{value!r} is not a number")
+                value = None
+        elif name == "last_verified":
+            value = value or None
+        else:
+            value = _text(value)
+        record.values[name] = value
+    for name in TERM_FIELDS:
+        if name in item:
+            value = item[name]
+            if isinstance(value, str):
+                value = value.split(MULTI_VALUE_SEPARATOR)
+            if not isinstance(value, list):
+                record.add_error(name, "must be a list of term slugs")
+                continue
+            record.terms[name] = [_text(slug) for slug in value if _text(slug)]
+    if any(column in item for column in ORGANIZATION_COLUMNS):
+        record.organization = _organization({column: _text(item.get(column)) for column in ORGANIZATION_COLUMNS})
+    return record
+
+
+def _text(value):
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+# Writing
+
+
+def _cell(name, value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if name in NUMBER_FIELDS:
+        return repr(value)
+    return guard_formula(str(value))
+
+
+def _flat(record):
+    row = {"source": record.source, "external_id": record.external_id, "slug": record.slug}
+    row.update(record.values)
+    row.update(record.terms)
+    organization = record.organization or {}
+    for column in ORGANIZATION_COLUMNS:
+        row[column] = organization.get(column.removeprefix("organization_"), "")
+    return row
+
+
+def csv_rows(records):
+    """The header, then one list of cells per record."""
+    yield list(COLUMNS)
+    for record in records:
+        row = _flat(record)
+        yield [
+            MULTI_VALUE_SEPARATOR.join(row[name]) if name in TERM_FIELDS else _cell(name, row[name]) for name in COLUMNS
+        ]
+
+
+def write_csv(records, handle) -> int:
+    """Write ``records`` as our CSV to ``handle``; return how many were written."""
+    writer = csv.writer(handle, lineterminator="\r\n")
+    count = -1
+    for count, row in enumerate(csv_rows(records)):
+        writer.writerow(row)
+    return count
+
+
+def write_json(records, handle) -> int:
+    """Write ``records`` as our JSON to ``handle``; return how many were written."""
+    handle.write("[")
+    count = 0
+    for index, record in enumerate(records):
+        count = index + 1
+        row = _flat(record)
+        row = {name: row[name].isoformat() if isinstance(row[name], date) else row[name] for name in COLUMNS}
+        handle.write(("," if index else "") + "\n " + json.dumps(row, ensure_ascii=False))
+    handle.write("\n]\n")
+    return count

@@ -1,0 +1,102 @@
+"""The common shape every format reader produces and every writer consumes.
+
+A reader turns its file into ``Record`` objects whose values already use our
+vocabulary (taxonomy slugs, ISO codes, booleans, dates); the importer then
+validates them with the model and writes them. Keeping this shape in one place
+lets each format be one small module.
+"""
+
+from dataclasses import dataclass, field
+
+from providers.models import TAXONOMY_FIELDS
+
+# Provider fields a record may carry, in the column order of our CSV.
+SCALAR_FIELDS = (
+    "name",
+    "description",
+    "status",
+    "country",
+    "region",
+    "city",
+    "street_address",
+    "street_address_2",
+    "postal_code",
+    "latitude",
+    "longitude",
+    "phone",
+    "intake_phone",
+    "hotline_phone",
+    "email",
+    "website",
+    "telehealth",
+    "accepting_new_clients",
+    "last_verified",
+)
+TERM_FIELDS = tuple(TAXONOMY_FIELDS.values())
+ORGANIZATION_FIELDS = ("slug", "name", "website", "description")
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read: nothing is imported, and the message says why."""
+
+
+@dataclass
+class Record:
+    """One provider as read from a file.
+
+    ``values`` holds SCALAR_FIELDS (absent keys mean "the file does not say":
+    an update leaves those fields alone); ``terms`` maps TERM_FIELDS to slug
+    lists; ``organization`` holds ORGANIZATION_FIELDS or is None.
+    ``unmapped`` lists source vocabulary the format's mapping does not know,
+    ``errors`` (field, message) pairs the reader already found.
+    """
+
+    number: int
+    external_id: str
+    values: dict = field(default_factory=dict)
+    terms: dict = field(default_factory=dict)
+    organization: dict | None = None
+    source: str = ""
+    slug: str = ""
+    unmapped: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+    def add_error(self, field_name: str, message: str) -> None:
+        self.errors.append((field_name, message))
+
+
+def record_from_provider(provider, number: int = 0) -> Record:
+    """The record a writer exports for ``provider``.
+
+    The provider needs ``terms`` (see ``attach_terms``) and its organization
+    and source loaded, so exporting runs a constant number of queries per chunk.
+    """
+    values = {name: getattr(provider, name) for name in SCALAR_FIELDS}
+    values["country"] = provider.country.code
+    organization = provider.organization
+    return Record(
+        number=number,
+        external_id=provider.external_id,
+        values=values,
+        terms={name: [term.slug for term in provider.terms[name]] for name in TERM_FIELDS},
+        organization={name: getattr(organization, name) for name in ORGANIZATION_FIELDS} if organization else None,
+        source=provider.source.slug if provider.source_id else "",
+        slug=provider.slug,
+    )
+
+
+def iter_export_records(queryset, chunk_size: int = 1000):
+    """Records for every provider of ``queryset``, in its order, a chunk of queries at a time."""
+    from providers.models import attach_terms
+
+    queryset = queryset.select_related("organization", "source")
+    last = 0
+    number = 0
+    while True:
+        chunk = list(queryset.filter(pk__gt=last).order_by("pk")[:chunk_size])
+        if not chunk:
+            return
+        for provider in attach_terms(chunk):
+            number += 1
+            yield record_from_provider(provider, number)
+        last = chunk[-1].pk

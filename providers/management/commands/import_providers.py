@@ -1,0 +1,80 @@
+"""python manage.py import_providers PATH [--format ...] [--source SLUG] [--country XX] [--dry-run] [--skip-invalid]"""
+
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from providers.exchange.formats import FORMATS, detect_format
+from providers.exchange.importer import ImportOptions, import_records
+from providers.exchange.records import ImportFileError
+from providers.exchange.report import describe_report
+from providers.fields import COUNTRY_CODES
+from providers.models import Provider
+
+
+class Command(BaseCommand):
+    help = "Import provider listings from a partner file: validate every record, then write all of them or none."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path, help="File, folder (HSDS data package) or .zip to import.")
+        parser.add_argument("--format", choices=sorted(FORMATS), help="The file's format; detected when omitted.")
+        parser.add_argument("--source", default="", help="Source slug for every record (required when the format names none).")
+        parser.add_argument("--country", default="", help="ISO 3166-1 code for records that carry no country.")
+        parser.add_argument("--status", choices=[status.value for status in Provider.Status], default="", help="Status for every imported record (default: the file's, else published).")
+        parser.add_argument("--dry-run", action="store_true", help="Validate and show what would change; write nothing.")
+        parser.add_argument("--skip-invalid", action="store_true", help="Write the valid records and list the rejected ones.")
+
+    def handle(self, *args, path, format, source, country, status, dry_run, skip_invalid, **options):
+        country = country.strip().upper()
+        if country and country not in COUNTRY_CODES:
+            raise CommandError(f"--country {country!r} is not an ISO 3166-1 alpha-2 country code.")
+        try:
+            chosen = FORMATS[format] if format else detect_format(path)
+            if not format:
+                self.stdout.write(f"Detected format: {chosen.name} ({chosen.label}).")
+            if not chosen.carries_source and not source:
+                raise CommandError(f"The {chosen.label} format names no source: give one with --source.")
+            records = chosen.read(path)
+        except ImportFileError as error:
+            raise CommandError(str(error)) from None
+        if not records:
+            raise CommandError(f"{path.name} holds no records.")
+        report = import_records(
+            records,
+            ImportOptions(
+                source=source,
+                country=country,
+                status=status,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                file_name=path.name,
+                format=chosen.name,
+            ),
+            progress=self._progress(len(records)),
+        )
+        for line in describe_report(report, dry_run=dry_run):
+            self.stdout.write(line)
+        if report.rejected and not skip_invalid:
+            raise CommandError(
+                f"{len(report.rejected)} invalid record(s); nothing was written. "
+                "Fix them, or use --skip-invalid to import the others.",
+                returncode=1,
+            )
+
+    def _progress(self, total):
+        """A bar on a terminal; on a pipe or log, a line at every tenth of the way."""
+        interactive = self.stdout.isatty()
+        step = max(total // 10, 1)
+
+        def report(done):
+            if interactive:
+                filled = int(30 * done / total)
+                self.stdout.write(f"\rValidating [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", ending="")
+                if done == total:
+                    self.stdout.write("")
+            elif done % step == 0 or done == total:
+                self.stdout.write(f"Validated {done} of {total} records.")
+            sys.stdout.flush()
+
+        return report

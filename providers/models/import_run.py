@@ -1,0 +1,46 @@
+from django.conf import settings
+from django.db import models
+
+
+class ImportRun(models.Model):
+    """One import of a partner file: who ran it, what it changed and what it rejected."""
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Succeeded, some records rejected"
+        FAILED = "failed", "Failed, nothing written"
+
+    source = models.ForeignKey(
+        "providers.Source",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_runs",
+        help_text="Empty when the file named its own sources.",
+    )
+    file_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=20)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_runs"
+    )
+    started_by_name = models.CharField(
+        "started by", max_length=150, blank=True, help_text="The account or system user that ran the import."
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="One line per problem found.")
+    unmapped_terms = models.JSONField(
+        default=dict, blank=True, help_text="Source vocabulary with no mapping, and how often it occurred."
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["-started_at"], name="importrun_started")]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.format}) at {self.started_at:%Y-%m-%d %H:%M}"
