@@ -1,8 +1,27 @@
 from django.core import exceptions
 from django_countries import countries
-from django_countries.fields import CountryField
+from django_countries.fields import CountryDescriptor, CountryField
 
 COUNTRY_CODES = frozenset(code for code, _name in countries)
+
+
+class CountryCodeDescriptor(CountryDescriptor):
+    """Hands out one shared Country object per valid code.
+
+    django-countries builds a new Country, looking its code up again, on every
+    attribute access; during an import that cost as much as validating the record.
+    Country objects translate their name when it is read, so sharing them is safe.
+    """
+
+    _shared: dict = {}
+
+    def country(self, code):
+        shared = self._shared.get(code)
+        if shared is None:
+            shared = super().country(code)
+            if code in COUNTRY_CODES:
+                self._shared[code] = shared
+        return shared
 
 
 class CountryCodeField(CountryField):
@@ -11,6 +30,8 @@ class CountryCodeField(CountryField):
     The stock validation walks all 250 translated choices for every value,
     which made it most of the cost of validating an import.
     """
+
+    descriptor_class = CountryCodeDescriptor
 
     def validate(self, value, model_instance):
         if not self.editable:

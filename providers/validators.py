@@ -4,8 +4,14 @@ import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-validate_latitude = [MinValueValidator(-90.0), MaxValueValidator(90.0)]
-validate_longitude = [MinValueValidator(-180.0), MaxValueValidator(180.0)]
+def validate_finite(value: float) -> None:
+    # NaN compares false with every bound, so range checks alone would let it through.
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValidationError("Enter a finite number.", code="not_finite")
+
+
+validate_latitude = [validate_finite, MinValueValidator(-90.0), MaxValueValidator(90.0)]
+validate_longitude = [validate_finite, MinValueValidator(-180.0), MaxValueValidator(180.0)]
 
 ISO_639_1_CODES = frozenset(language.alpha_2 for language in pycountry.languages if hasattr(language, "alpha_2"))
 

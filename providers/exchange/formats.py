@@ -60,7 +60,8 @@ def _detect_json(text, name):
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ImportFileError(f"{name} is not valid JSON: {error.msg} (line {error.lineno}).") from None
-    items = data.get("contents", [data]) if isinstance(data, dict) else data
+    # HSDS pages wrap records in "contents", the FindTreatment locator in "rows".
+    items = data.get("contents") or data.get("rows") or [data] if isinstance(data, dict) else data
     first = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
     if {"model", "fields"} <= set(first):
         raise ImportFileError(
