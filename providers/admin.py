@@ -72,7 +72,7 @@ class ProviderAdmin(DirectoryAdmin):
     actions = ("publish", "unpublish", "archive", "mark_verified_today")
     autocomplete_fields = ("organization",)
     filter_horizontal = ("modalities", "care_settings", "medications", "payment_options", "populations", "languages")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "last_import_run")
     show_facets = admin.ShowFacets.NEVER
     fieldsets = (
         (None, {"fields": ("name", "slug", "organization", "status", "description")}),
@@ -109,7 +109,10 @@ class ProviderAdmin(DirectoryAdmin):
                 )
             },
         ),
-        ("Provenance", {"fields": ("last_verified", "source", "external_id", "created_at", "updated_at")}),
+        (
+            "Provenance",
+            {"fields": ("last_verified", "source", "external_id", "last_import_run", "created_at", "updated_at")},
+        ),
     )
 
     def _set_status(self, request, queryset, status, verb):
@@ -164,3 +167,6 @@ for term_model in (Modality, CareSetting, Medication, PaymentOption, Population)
 @admin.register(Language)
 class LanguageAdmin(TermAdmin):
     prepopulated_fields = {}
+
+
+from providers import admin_imports  # noqa: E402,F401

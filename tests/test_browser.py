@@ -79,3 +79,18 @@ def test_the_skip_link_leads_keyboard_users_to_the_content(live_server, listings
     skip = page.get_by_role("link", name="Skip to main content")
     expect(skip).to_be_focused()
     expect(skip).to_be_visible()
+
+
+@pytest.fixture
+def curator(django_user_model):
+    return django_user_model.objects.create_superuser("curator", "curator@example.org", "a-long-test-passphrase")
+
+
+def test_a_curator_can_sign_in_to_the_admin(live_server, curator, page):
+    # A real browser sends an Origin header on form posts; the referrer policy must keep CSRF checks passing.
+    page.goto(live_server.url + "/admin/login/")
+    page.get_by_label("Username").fill("curator")
+    page.get_by_label("Password").fill("a-long-test-passphrase")
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_role("heading", name="Listings and vocabularies")).to_be_visible()

@@ -162,3 +162,10 @@ def test_a_bad_record_among_many_good_ones_writes_nothing(tmp_path):
     refuse(write_our_csv(tmp_path / "partner.csv", rows))
 
     assert rejected_lines() == ["record 300 (external id 300): latitude: Ensure this value is greater than or equal to -90.0."]
+
+
+def test_a_cell_too_long_for_csv_is_refused(tmp_path):
+    path = tmp_path / "partner.csv"
+    path.write_text("source,external_id,name,country\npartner,1," + "x" * 200_000 + ",GB\n", encoding="utf-8")
+
+    assert "is not readable as CSV (line 2: field larger than field limit" in refuse(path)

@@ -5,6 +5,8 @@ members are read in memory, by the names the package itself declares.
 """
 
 import codecs
+import csv
+import io
 import zipfile
 from pathlib import Path
 
@@ -48,6 +50,17 @@ def decode_text(data: bytes, name: str) -> str:
         ) from None
 
 
+def read_csv_rows(text: str, name: str) -> tuple[list[str], list[dict]]:
+    """The header and the rows (dicts) of CSV ``text``; a malformed file raises ImportFileError."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        # line_num counts the lines read before the one that failed.
+        raise ImportFileError(f"{name} is not readable as CSV (line {reader.line_num + 1}: {error}).") from None
+    return list(reader.fieldnames or []), rows
+
+
 def read_text(path: Path) -> str:
     return decode_text(read_bytes(path), path.name)
 
@@ -77,7 +90,12 @@ class Archive:
                 return member
         return None
 
+    def has(self, member: str) -> bool:
+        return member in self._members
+
     def read_text(self, member: str) -> str:
+        if member not in self._members:
+            raise ImportFileError(f"{self.name} has no {member}.")
         info = self._members[member]
         # The declared size can lie; read at most one byte more than the limit to find out.
         with self._zip.open(info) as handle:

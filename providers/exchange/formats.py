@@ -35,6 +35,12 @@ FORMATS = {
 }
 
 _ZIP_MAGIC = b"PK\x03\x04"
+# Keys that, beside an "id" (which our own JSON never has), mark an HSDS service,
+# service_at_location, location or organization document.
+_HSDS_KEYS = {
+    "service_at_locations", "organization_id", "location_type", "service", "services", "status", "organization",
+    "alternate_name", "tax_status", "legal_status", "website",
+}  # fmt: skip
 
 
 def detect_format(path: Path) -> Format:
@@ -49,7 +55,10 @@ def detect_format(path: Path) -> Format:
     text = decode_text(data, path.name)
     if text.lstrip()[:1] in "[{":
         return _detect_json(text, path.name)
-    header = next(csv.reader(io.StringIO(text)), [])
+    try:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as error:
+        raise ImportFileError(f"{path.name} is not readable as CSV ({error}).") from None
     if {"Name1", "Keys", "ID"} <= set(header):
         return FORMATS["samhsa"]
     return FORMATS["csv"]
@@ -69,7 +78,7 @@ def _detect_json(text, name):
         )
     if "frid" in first:
         return FORMATS["findtreatment"]
-    if "id" in first and ("service_at_locations" in first or "organization_id" in first or "location_type" in first or "service" in first):
+    if "id" in first and _HSDS_KEYS & set(first):
         return FORMATS["hsds"]
     if isinstance(data, list):
         return FORMATS["json"]

@@ -6,11 +6,10 @@ leading apostrophe on export, which ``read_csv`` removes again.
 """
 
 import csv
-import io
 import json
 from datetime import date
 
-from providers.exchange.files import read_text
+from providers.exchange.files import read_csv_rows, read_text
 from providers.exchange.records import SCALAR_FIELDS, TERM_FIELDS, ImportFileError, Record
 
 ORGANIZATION_COLUMNS = ("organization_slug", "organization_name", "organization_website", "organization_description")
@@ -45,12 +44,10 @@ def unguard_formula(text: str) -> str:
 
 def read_csv(path, options=None):
     text = read_text(path)
-    header_line = text.splitlines()[0] if text.splitlines() else ""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    _check_header(header, header_line, path.name)
+    header, rows = read_csv_rows(text, path.name)
+    _check_header(header, text.partition("\n")[0], path.name)
     records = []
-    for number, row in enumerate(reader, start=1):
+    for number, row in enumerate(rows, start=1):
         extra = row.pop(None, None)
         record = _record_from_cells(number, {name: unguard_formula((value or "").strip()) for name, value in row.items()})
         if extra:

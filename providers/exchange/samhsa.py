@@ -5,15 +5,13 @@ one table of that mapping, documented in docs/SAMHSA_MAPPING.md. A code that
 maps to nothing is reported back with the record, never silently dropped.
 """
 
-import csv
-import io
 import re
 from collections import Counter
 
 import pycountry
 from django.utils.text import slugify
 
-from providers.exchange.files import read_text
+from providers.exchange.files import read_csv_rows, read_text
 from providers.exchange.records import ImportFileError, Record
 
 SOURCE_SLUG = "samhsa-2015"
@@ -286,11 +284,10 @@ def _description(note: str, codes: list[str], other_languages: list[str]) -> str
 
 def read(path, options=None):
     """A Record for every row of the directory CSV, in file order."""
-    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
-    missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
+    header, rows = read_csv_rows(read_text(path), path.name)
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         raise ImportFileError(f"{path.name} is missing the SAMHSA column(s): {', '.join(missing)}.")
-    rows = list(reader)
     return [_record(number, row, external_id) for number, (row, external_id) in enumerate(zip(rows, _external_ids(rows)), 1)]
 
 
