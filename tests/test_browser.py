@@ -3,6 +3,7 @@
 import shutil
 
 import pytest
+from django.db import connection
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -13,6 +14,18 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 # serialized_rollback restores the migrated taxonomy and groups that the live-server flush empties.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def restore_migrated_data(django_db_setup, django_db_blocker):
+    """Put back what the migrations created once the last live-server test has flushed every table.
+
+    Tests from other files may run after this one on the same worker, and they
+    rely on the shipped taxonomy and the Curators group.
+    """
+    yield
+    with django_db_blocker.unblock():
+        connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
 
 
 @pytest.fixture(params=[True, False], ids=["javascript-on", "javascript-off"])
