@@ -20,6 +20,7 @@ from django.db import connection
 from providers.exchange import ours
 from providers.exchange import samhsa as samhsa_module
 from providers.exchange.importer import ImportOptions, import_records
+from providers.exchange.records import iter_export_records
 from providers.models import ImportRun, Provider, Source
 
 BENCH_SOURCE = "benchmark-partner"
@@ -98,11 +99,22 @@ class Command(BaseCommand):
         results["csv_validated_rows_per_s"] = round(rows / results["csv_validate_s"])
         results["csv_imported_rows_per_s"] = round(rows / results["csv_import_s"])
         if samhsa.exists():
+            results["samhsa_rows"] = len(samhsa_module.read(samhsa))
             results["samhsa_import_s"] = self._median(
                 repeat,
                 lambda: self._import(samhsa_module.read, samhsa, source=samhsa_module.SOURCE_SLUG),
                 before=self._clear,
             )
+            # The same real listings as a partner would send them in our CSV: what a typical file costs.
+            with TemporaryDirectory() as folder:
+                path = Path(folder) / "samhsa-ours.csv"
+                with open(path, "w", encoding="utf-8", newline="") as handle:
+                    ours.write_csv(iter_export_records(Provider.objects.all()), handle)
+                self._clear()
+                results["samhsa_csv_validate_s"] = self._median(
+                    repeat, lambda: self._import(ours.read_csv, path, dry_run=True)
+                )
+            results["samhsa_csv_validated_rows_per_s"] = round(results["samhsa_rows"] / results["samhsa_csv_validate_s"])
         self._clear()
         for name, value in results.items():
             self.stdout.write(f"{name:26} {value}")
