@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
-from providers.exchange.formats import FORMATS, detect_format
+from providers.exchange.formats import FORMATS, MissingSourceError, read_file
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import ImportFileError
 from providers.exchange.report import MAX_LISTED, describe_report
@@ -219,19 +219,14 @@ class ImportRunAdmin(admin.ModelAdmin):
         """The dry-run summary page, or None after putting the file's problems on the form."""
         upload = form.cleaned_data["file"]
         data = upload.read()
-        chosen_format = FORMATS.get(form.cleaned_data["format"])
         try:
             with _on_disk(data, upload.name) as file_path:
-                chosen_format = chosen_format or detect_format(file_path)
-                if not chosen_format.carries_source and not form.cleaned_data["source"]:
-                    form.add_error("source", f"The {chosen_format.label} format names no source: enter one.")
-                    return None
-                records = chosen_format.read(file_path)
+                chosen_format, records = read_file(file_path, form.cleaned_data["format"], form.cleaned_data["source"])
+        except MissingSourceError as error:
+            form.add_error("source", f"The {error.format.label} format names no source: enter one.")
+            return None
         except ImportFileError as error:
             form.add_error("file", str(error))
-            return None
-        if not records:
-            form.add_error("file", f"{upload.name} holds no records.")
             return None
         options = form.import_options(chosen_format)
         report = import_records(

@@ -83,3 +83,22 @@ def _detect_json(text, name):
     if isinstance(data, list):
         return FORMATS["json"]
     raise ImportFileError(f"{name} is JSON, but not in a format we know (see docs/IMPORT.md).")
+
+
+class MissingSourceError(ImportFileError):
+    """The format names no source and none was given."""
+
+    def __init__(self, chosen: Format):
+        self.format = chosen
+        super().__init__(f"The {chosen.label} format names no source: give one with --source.")
+
+
+def read_file(path: Path, format_name: str = "", source: str = ""):
+    """The format (given or detected) and the records of ``path``, or ImportFileError saying why not."""
+    chosen = FORMATS[format_name] if format_name else detect_format(path)
+    if not chosen.carries_source and not source:
+        raise MissingSourceError(chosen)
+    records = chosen.read(path)
+    if not records:
+        raise ImportFileError(f"{path.name} holds no records.")
+    return chosen, records

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from providers.exchange.formats import FORMATS, detect_format
+from providers.exchange.formats import FORMATS, read_file
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import ImportFileError
 from providers.exchange.report import describe_report
@@ -30,16 +30,11 @@ class Command(BaseCommand):
         if country and country not in COUNTRY_CODES:
             raise CommandError(f"--country {country!r} is not an ISO 3166-1 alpha-2 country code.")
         try:
-            chosen = FORMATS[format] if format else detect_format(path)
-            if not format:
-                self.stdout.write(f"Detected format: {chosen.name} ({chosen.label}).")
-            if not chosen.carries_source and not source:
-                raise CommandError(f"The {chosen.label} format names no source: give one with --source.")
-            records = chosen.read(path)
+            chosen, records = read_file(path, format, source)
         except ImportFileError as error:
             raise CommandError(str(error)) from None
-        if not records:
-            raise CommandError(f"{path.name} holds no records.")
+        if not format:
+            self.stdout.write(f"Detected format: {chosen.name} ({chosen.label}).")
         report = import_records(
             records,
             ImportOptions(
