@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from django.utils.text import slugify
 
 from providers.exchange.files import Archive, read_csv_rows, read_text
-from providers.exchange.records import TERM_FIELDS, ImportFileError, Record
+from providers.exchange.records import TERM_FIELDS, ImportFileError, Record, parse_yes_no
 from providers.models import Provider
 from providers.models.provider import PHONE_FIELDS
 
@@ -706,18 +706,14 @@ def _is_placeholder(organization):
     return False
 
 
-_TRUE = {"true", "yes", "1"}
-_FALSE = {"false", "no", "0"}
-
-
 def _flag(record, field, value):
-    text = _text(value).lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    record.add_error(field, f"{value!r} is not true or false")
-    return None
+    try:
+        flag = parse_yes_no(_text(value))
+    except ValueError:
+        flag = None
+    if flag is None:
+        record.add_error(field, f"{value!r} is not true or false")
+    return flag
 
 
 def _number(record, field, value):

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 
 from providers.exchange.records import ORGANIZATION_FIELDS, SCALAR_FIELDS, TERM_FIELDS, ImportFileError, Record
 from providers.models import ImportRun, Organization, Provider, Source
+from providers.naming import first_free
 
 # Model fields the importer does not validate per record: it sets or checks them itself, once per file.
 _NOT_VALIDATED = ["id", "slug", "organization", "source", "last_import_run", "created_at", "updated_at"]
@@ -329,7 +330,7 @@ def _write(report, context):
     for change in report.created:
         provider = change.provider
         provider.source_id = provider.source.pk  # a source new with this import was saved after being assigned
-        provider.slug = _free_slug(change.record.slug or _slug_base(provider), taken)
+        provider.slug = first_free(Provider.slug_base(change.record.slug or provider.slug_text), taken)
         _link_organization(change, organizations)
         provider.last_import_run = report.run
         provider.created_at = provider.updated_at = now
@@ -389,21 +390,6 @@ def _database_value(field):
         return field.get_db_prep_save(value, connection)
 
     return prepare
-
-
-def _slug_base(provider):
-    return " ".join(filter(None, [provider.name, provider.city]))
-
-
-def _free_slug(text, taken):
-    max_length = Provider._meta.get_field("slug").max_length - 6
-    base = slugify(text, allow_unicode=True)[:max_length].strip("-") or "provider"
-    candidate, number = base, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{base}-{number}"
-    taken.add(candidate)
-    return candidate
 
 
 def _save_organizations(report, context):

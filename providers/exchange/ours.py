@@ -10,7 +10,7 @@ import json
 from datetime import date
 
 from providers.exchange.files import read_csv_rows, read_text
-from providers.exchange.records import SCALAR_FIELDS, TERM_FIELDS, ImportFileError, Record
+from providers.exchange.records import SCALAR_FIELDS, TERM_FIELDS, ImportFileError, Record, parse_yes_no
 
 ORGANIZATION_COLUMNS = ("organization_slug", "organization_name", "organization_website", "organization_description")
 COLUMNS = ("source", "external_id", "slug", *SCALAR_FIELDS, *TERM_FIELDS, *ORGANIZATION_COLUMNS)
@@ -20,8 +20,6 @@ BOOLEAN_FIELDS = ("telehealth", "accepting_new_clients")
 MULTI_VALUE_SEPARATOR = ";"
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_TRUE = {"yes", "true", "1", "y"}
-_FALSE = {"no", "false", "0", "n"}
 
 
 def needs_guard(text: str) -> bool:
@@ -105,17 +103,11 @@ def _parse_cell(record, name, text):
 
 
 def _parse_boolean(record, name, value):
-    if value is None or isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text == "":
+    try:
+        return parse_yes_no(value)
+    except ValueError:
+        record.add_error(name, f"{value!r} is not yes, no or empty")
         return None
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    record.add_error(name, f"{value!r} is not yes, no or empty")
-    return None
 
 
 def _organization(cells):

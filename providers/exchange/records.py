@@ -36,6 +36,24 @@ TERM_FIELDS = tuple(TAXONOMY_FIELDS.values())
 ORGANIZATION_FIELDS = ("slug", "name", "website", "description")
 
 
+_YES = {"yes", "true", "1", "y"}
+_NO = {"no", "false", "0", "n"}
+
+
+def parse_yes_no(value):
+    """True, False, or None for an empty value; ValueError for anything else."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text == "":
+        return None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValueError(value)
+
+
 class ImportFileError(Exception):
     """The file as a whole cannot be read: nothing is imported, and the message says why."""
 

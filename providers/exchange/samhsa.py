@@ -13,6 +13,7 @@ from django.utils.text import slugify
 
 from providers.exchange.files import read_csv_rows, read_text
 from providers.exchange.records import ImportFileError, Record
+from providers.naming import first_free
 
 SOURCE_SLUG = "samhsa-2015"
 SOURCE_NAME = "SAMHSA National Directory of Drug and Alcohol Abuse Treatment Facilities, 2015"
@@ -262,13 +263,7 @@ def _external_ids(rows):
         if counts[site_id] == 1:
             yield site_id
             continue
-        base = f"{site_id}-{slugify(row['Name2'] or row['Name1'])[:40].strip('-')}"
-        candidate, number = base, 1
-        while candidate in seen:
-            number += 1
-            candidate = f"{base}-{number}"
-        seen.add(candidate)
-        yield candidate
+        yield first_free(f"{site_id}-{slugify(row['Name2'] or row['Name1'])[:40].strip('-')}", seen)
 
 
 def _description(note: str, codes: list[str], other_languages: list[str]) -> str:

@@ -11,6 +11,7 @@ from providers import phones
 from providers.fields import CountryCodeField
 from providers.models.organization import Organization
 from providers.models.source import Source
+from providers.naming import first_free
 from providers.models.taxonomy import CareSetting, Language, Medication, Modality, PaymentOption, Population
 from providers.validators import validate_latitude, validate_longitude
 
@@ -205,17 +206,20 @@ class Provider(models.Model):
             self.slug = self._unique_slug()
         super().save(*args, **kwargs)
 
-    def _unique_slug(self):
-        max_length = self._meta.get_field("slug").max_length - 6
+    @staticmethod
+    def slug_base(text):
+        """The slug ``text`` gives before numbering; room is left for a "-N" suffix."""
+        max_length = Provider._meta.get_field("slug").max_length - 6
         # Unicode slugs, so a listing named in Arabic or Cyrillic gets a readable address.
-        words = " ".join(filter(None, [self.name, self.city]))
-        base = slugify(words, allow_unicode=True)[:max_length].strip("-") or "provider"
-        taken = set(Provider.objects.filter(slug__startswith=base).values_list("slug", flat=True))
-        candidate, number = base, 1
-        while candidate in taken:
-            number += 1
-            candidate = f"{base}-{number}"
-        return candidate
+        return slugify(text, allow_unicode=True)[:max_length].strip("-") or "provider"
+
+    @property
+    def slug_text(self):
+        return " ".join(filter(None, [self.name, self.city]))
+
+    def _unique_slug(self):
+        base = self.slug_base(self.slug_text)
+        return first_free(base, set(Provider.objects.filter(slug__startswith=base).values_list("slug", flat=True)))
 
     @property
     def is_public(self):

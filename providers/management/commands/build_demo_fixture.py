@@ -11,10 +11,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.text import slugify
 
 from providers.exchange import samhsa
 from providers.models import TAXONOMY_FIELDS, Provider, Source
+from providers.naming import first_free
 
 DEFAULT_INPUT = settings.BASE_DIR.parent / "shared" / "data" / "samhsa-2015" / "nssats_2015_directory_geocoded.csv"
 DEFAULT_OUTPUT = settings.BASE_DIR / "fixtures" / "demo_providers.json"
@@ -86,12 +86,7 @@ class Command(BaseCommand):
             missing = set(values) - known_terms[field]
             if missing:
                 raise CommandError(f"record {record.number}: unknown {field} terms {sorted(missing)}; run migrate first.")
-        slug = base = slugify(f"{fields['name']} {fields['city']}")[:110].strip("-")
-        number = 1
-        while slug in slugs:
-            number += 1
-            slug = f"{base}-{number}"
-        slugs.add(slug)
+        slug = first_free(Provider.slug_base(f"{fields['name']} {fields['city']}"), slugs)
         data = {name: getattr(provider, name) for name in fields}
         data["country"] = provider.country.code
         data.update(
