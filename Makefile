@@ -5,7 +5,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo-data migrations-check fixture bench-import clean
+.PHONY: run test install migrate demo-data migrations-check fixture bench-import bench-search clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-build.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -49,3 +49,19 @@ bench-import: install
 	psql "$(dir $(BENCH_POSTGRES_URL))postgres" -q -c "DROP DATABASE IF EXISTS $(notdir $(BENCH_POSTGRES_URL))" -c "CREATE DATABASE $(notdir $(BENCH_POSTGRES_URL))"
 	DATABASE_URL=$(BENCH_POSTGRES_URL) $(PYTHON) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_POSTGRES_URL) $(PYTHON) manage.py bench_import --output bench/import-postgresql.json
+
+# Search benchmark (server time per request) over BENCH_PROVIDERS synthetic providers, with production
+# settings (cached templates, compressed static files) on scratch databases; see docs/PERFORMANCE.md.
+BENCH_PROVIDERS ?= 100000
+BENCH_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=benchmark-only-secret-key-0123456789abcdef DJANGO_ALLOWED_HOSTS=localhost DJANGO_SECURE_SSL_REDIRECT=0
+BENCH_SEARCH_SQLITE_URL := sqlite:///$(CURDIR)/bench/search.sqlite3
+BENCH_SEARCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/directory_bench_search
+
+bench-search: install
+	mkdir -p bench
+	$(BENCH_ENV) $(PYTHON) manage.py collectstatic --noinput -v0
+	DATABASE_URL=$(BENCH_SEARCH_SQLITE_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_SEARCH_SQLITE_URL) $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $(BENCH_PROVIDERS) --output bench/search-sqlite.json
+	psql "$(dir $(BENCH_SEARCH_POSTGRES_URL))postgres" -q -c "CREATE DATABASE $(notdir $(BENCH_SEARCH_POSTGRES_URL))" 2>/dev/null || true
+	DATABASE_URL=$(BENCH_SEARCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_SEARCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $(BENCH_PROVIDERS) --output bench/search-postgresql.json

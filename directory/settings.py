@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from xstatic.pkg import bootstrap as xstatic_bootstrap
+from xstatic.pkg import leaflet as xstatic_leaflet
+from xstatic.pkg import leaflet_markercluster as xstatic_leaflet_markercluster
 
 from directory.env import env_bool, env_int, env_list, env_str
 
@@ -68,6 +70,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "directory.context_processors.map_settings",
             ],
         },
     },
@@ -102,6 +105,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("bootstrap", xstatic_bootstrap.BASE_DIR),
+    ("leaflet", xstatic_leaflet.BASE_DIR),
+    ("leaflet-markercluster", xstatic_leaflet_markercluster.BASE_DIR),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -109,7 +114,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "directory.storage.StaticFilesStorage"
         )
     },
 }
@@ -121,6 +126,15 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Results per page on the public search; small pages keep phones fast.
 PROVIDERS_PER_PAGE = env_int("PROVIDERS_PER_PAGE", 20)
+
+# The opt-in map. Tiles come from another host, so nothing is fetched until a person asks
+# for the map; point these at your own tile server to keep even that on your side.
+# MAP_ATTRIBUTION is HTML, shown under the map as the tile provider's licence requires.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_ATTRIBUTION = env_str(
+    "MAP_ATTRIBUTION",
+    '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
 
 # Partner imports: the largest file accepted, and what an archive may expand to.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
@@ -139,7 +153,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
 
 LOGGING = {
     "version": 1,

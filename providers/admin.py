@@ -12,6 +12,7 @@ from providers.models import (
     Language,
     Medication,
     Modality,
+    OpeningInterval,
     Organization,
     PaymentOption,
     Population,
@@ -54,8 +55,15 @@ class VerificationAgeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OpeningIntervalInline(admin.TabularInline):
+    model = OpeningInterval
+    fields = ("weekday", "opens", "closes")
+    extra = 1
+
+
 @admin.register(Provider)
 class ProviderAdmin(DirectoryAdmin):
+    inlines = [OpeningIntervalInline]
     list_display = ("name", "city", "region", "country", "status", "last_verified", "source", "updated_at")
     list_display_links = ("name",)
     list_filter = (
@@ -91,6 +99,7 @@ class ProviderAdmin(DirectoryAdmin):
                     "postal_code",
                     "country",
                     ("latitude", "longitude"),
+                    "time_zone",
                 )
             },
         ),

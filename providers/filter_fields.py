@@ -2,6 +2,8 @@
 
 from django import forms
 
+from providers import places
+
 
 class CodeMultipleChoiceField(forms.MultipleChoiceField):
     """Offers the codes we have listings for, but accepts any code of the standard.
@@ -39,3 +41,33 @@ class OptInCheckbox(forms.CheckboxInput):
 
     def value_from_datadict(self, data, files, name):
         return data.get(name)
+
+
+class PlaceField(forms.CharField):
+    """A place name, a postal code or "latitude,longitude", resolved to coordinates.
+
+    Cleans to a ``places.Resolution`` (None when left empty); an unknown place
+    or coordinates out of range are form errors.
+    """
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        if not places.normalise(text):
+            raise forms.ValidationError("Enter a place name, a postal code, or latitude,longitude.", code="empty")
+        coordinates = places.parse_coordinates(text)
+        if coordinates is not None:
+            latitude, longitude = coordinates
+            if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
+                raise forms.ValidationError(
+                    "Latitude must be between -90 and 90 and longitude between -180 and 180.", code="range"
+                )
+        try:
+            return places.resolve(text)
+        except places.PlaceNotFound:
+            raise forms.ValidationError(
+                "We could not find “%(place)s”. Try a city, a postal code, or latitude,longitude.",
+                code="unknown_place",
+                params={"place": text},
+            ) from None

@@ -4,11 +4,13 @@ import django_filters
 from django import forms
 from django.db.models import Exists, F, IntegerField, OuterRef, Value
 from django.db.models import CharField as CharType
+from django.utils import timezone
 from django_countries import countries
 
-from providers.filter_fields import CodeMultipleChoiceField, OptInCheckbox, SingleSelectList
+from providers.filter_fields import CodeMultipleChoiceField, OptInCheckbox, PlaceField, SingleSelectList
 from providers.fields import COUNTRY_CODES
 from providers.models import TAXONOMY_FIELDS, Provider
+from providers.places import KM_PER_MILE
 from providers.validators import ISO_639_1_CODES
 
 # Never-verified listings go last on every database (PostgreSQL would put NULLs first).
@@ -19,8 +21,12 @@ SORT_ORDERS = {
 }
 
 
+RADIUS_CHOICES_KM = (5, 10, 25, 50, 100, 250, 500)
+DEFAULT_RADIUS_KM = 25
+MAX_RADIUS_KM = 500
+
 # Filters the search page folds away under "More filters".
-MORE_FILTERS = ("medication", "payment", "population", "language", "telehealth", "sort")
+MORE_FILTERS = ("medication", "payment", "population", "language", "telehealth", "open_now", "sort")
 
 
 class TermFilter(django_filters.MultipleChoiceFilter):
@@ -42,6 +48,14 @@ class CodeTermFilter(TermFilter):
     field_class = CodeMultipleChoiceField
 
 
+class PlaceFilter(django_filters.CharFilter):
+    field_class = PlaceField
+
+
+class RadiusFilter(django_filters.NumberFilter):
+    field_class = forms.FloatField
+
+
 def _checkboxes(label, taxonomy_field):
     return TermFilter(label=label, taxonomy_field=taxonomy_field, widget=forms.CheckboxSelectMultiple)
 
@@ -52,6 +66,21 @@ class ProviderFilter(django_filters.FilterSet):
         method="filter_keywords",
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, city or service"}),
+    )
+    near = PlaceFilter(
+        label="Near",
+        method="filter_nothing",
+        max_length=100,
+        help_text="A city, a postal code, or latitude,longitude.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Nairobi, 80100 or -1.28,36.82", "autocomplete": "off"}),
+    )
+    radius = RadiusFilter(
+        label="Within",
+        method="filter_nothing",
+        min_value=1,
+        max_value=MAX_RADIUS_KM,
+        initial=DEFAULT_RADIUS_KM,
+        widget=forms.Select(choices=[(km, f"{km} km ({round(km / KM_PER_MILE)} mi)") for km in RADIUS_CHOICES_KM]),
     )
     place = django_filters.CharFilter(
         label="City, region or postal code", method="filter_place", max_length=100
@@ -76,9 +105,19 @@ class ProviderFilter(django_filters.FilterSet):
         widget=SingleSelectList,
     )
     telehealth = django_filters.BooleanFilter(label="Offers telehealth", widget=OptInCheckbox)
+    open_now = django_filters.BooleanFilter(
+        label="Open now",
+        widget=OptInCheckbox,
+        method=lambda queryset, name, value: queryset.open_at(timezone.now()) if value else queryset,
+    )
     sort = django_filters.ChoiceFilter(
         label="Sort by",
-        choices=[("name", "Name"), ("verified", "Recently verified"), ("updated", "Recently updated")],
+        choices=[
+            ("distance", "Distance (with a place)"),
+            ("name", "Name"),
+            ("verified", "Recently verified"),
+            ("updated", "Recently updated"),
+        ],
         method="sort_by",
         empty_label=None,
     )
@@ -88,7 +127,13 @@ class ProviderFilter(django_filters.FilterSet):
         fields = []
 
     def __init__(self, data=None, queryset=None, **kwargs):
+        if data is not None and not data.get("radius"):
+            # A bound form ignores initial values; without this the drop-down would show (and resubmit) 5 km.
+            data = data.copy()
+            data["radius"] = str(DEFAULT_RADIUS_KM)
         super().__init__(data, queryset=queryset if queryset is not None else Provider.objects.published(), **kwargs)
+        self.resolution = None
+        self.unlocated = None
         choices = filter_choices()
         for name, filter_ in self.filters.items():
             if name in choices:
@@ -101,6 +146,28 @@ class ProviderFilter(django_filters.FilterSet):
         """Whether any filter under "More filters" is set, so the page shows them open."""
         return bool(self.data) and any(self.data.get(name) for name in MORE_FILTERS)
 
+    def filter_queryset(self, queryset):
+        """Apply every filter, then the distance search, which needs both ``near`` and ``radius``."""
+        queryset = super().filter_queryset(queryset)
+        resolution = self.resolution = self.form.cleaned_data.get("near")
+        if resolution is None:
+            return queryset
+        self.unlocated = queryset.without_coordinates()
+        nearby = queryset.within(resolution.place.latitude, resolution.place.longitude, self.radius_km)
+        return nearby.nearest_first() if self.form.cleaned_data.get("sort") in (None, "", "distance") else nearby
+
+    @property
+    def uses_miles(self):
+        return bool(self.resolution and self.resolution.place.uses_miles)
+
+    @property
+    def radius_km(self):
+        return self.form.cleaned_data.get("radius") or DEFAULT_RADIUS_KM
+
+    def filter_nothing(self, queryset, name, value):
+        # "near" and "radius" work together, in filter_queryset.
+        return queryset
+
     def filter_keywords(self, queryset, name, value):
         return queryset.matching_keywords(value)
 
@@ -111,7 +178,8 @@ class ProviderFilter(django_filters.FilterSet):
         return queryset.in_countries(value) if value else queryset
 
     def sort_by(self, queryset, name, value):
-        return queryset.order_by(*SORT_ORDERS[value])
+        # Distance order needs a place; filter_queryset applies it then.
+        return queryset if value == "distance" else queryset.order_by(*SORT_ORDERS[value])
 
 
 def filter_choices():

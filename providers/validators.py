@@ -1,5 +1,8 @@
 """Reusable field validators shared by the admin, the importers and the API."""
 
+import zoneinfo
+from functools import cache
+
 import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -14,6 +17,20 @@ validate_latitude = [validate_finite, MinValueValidator(-90.0), MaxValueValidato
 validate_longitude = [validate_finite, MinValueValidator(-180.0), MaxValueValidator(180.0)]
 
 ISO_639_1_CODES = frozenset(language.alpha_2 for language in pycountry.languages if hasattr(language, "alpha_2"))
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_time_zones():
+        raise ValidationError(
+            "%(value)s is not an IANA time zone (such as Africa/Nairobi or America/Chicago).",
+            code="invalid_time_zone",
+            params={"value": value},
+        )
+
+
+@cache
+def available_time_zones() -> frozenset:
+    return frozenset(zoneinfo.available_timezones())
 
 
 def validate_language_code(value: str) -> None:

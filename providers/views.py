@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from providers.exchange import ours
 from providers.exchange.records import iter_export_records
 from providers.filters import ProviderFilter
+from providers.hours import attach_hours
 from providers.models import Provider, attach_terms
 
 # Labels shown on each search result; the rest are on the provider's page.
@@ -18,6 +19,7 @@ def provider_list(request):
     providers = ProviderFilter(request.GET, queryset=Provider.objects.published())
     page_obj = Paginator(providers.qs, settings.PROVIDERS_PER_PAGE).get_page(request.GET.get("page"))
     page_obj.object_list = attach_terms(page_obj.object_list, RESULT_TAXONOMIES)
+    attach_hours(page_obj.object_list)
     return render(request, "providers/provider_list.html", {"filter": providers, "page_obj": page_obj})
 
 
@@ -28,6 +30,7 @@ def provider_detail(request, slug):
             return render(request, "providers/provider_gone.html", {"provider": provider}, status=410)
         raise Http404("No published provider has this address.")
     attach_terms([provider])
+    attach_hours([provider])
     return render(request, "providers/provider_detail.html", {"provider": provider})
 
 

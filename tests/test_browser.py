@@ -1,47 +1,25 @@
 """A person in a real browser: search, filter, open a provider, reach the phone number."""
 
-import shutil
-
 import pytest
-from django.db import connection
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.browser import CHROMIUM_MISSING, SKIP_REASON, chromium_page, restore_migrated_data  # noqa: F401
 
-if not shutil.which(CHROMIUM):
-    pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium).", allow_module_level=True)
+if CHROMIUM_MISSING:
+    pytest.skip(SKIP_REASON, allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 # serialized_rollback restores the migrated taxonomy and groups that the live-server flush empties.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def restore_migrated_data(django_db_setup, django_db_blocker):
-    """Put back what the migrations created once the last live-server test has flushed every table.
-
-    Tests from other files may run after this one on the same worker, and they
-    rely on the shipped taxonomy and the Curators group.
-    """
-    yield
-    with django_db_blocker.unblock():
-        connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("restore_migrated_data"),
+]
 
 
 @pytest.fixture(params=[True, False], ids=["javascript-on", "javascript-off"])
 def page(request, live_server, transactional_db):
-    # One Playwright per test, started after the database and the test data are
-    # set up and stopped before the flush: while its event loop runs, Django
-    # sees another context and would use another database connection.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(java_script_enabled=request.param, viewport={"width": 390, "height": 844})
-        yield context.new_page()
-        browser.close()
+    with chromium_page(live_server, javascript=request.param) as page:
+        yield page
 
 
 @pytest.fixture
@@ -50,6 +28,8 @@ def listings(make_provider):
         name="Harbour Medication Clinic",
         city="Mombasa",
         country="KE",
+        latitude=-4.0435,
+        longitude=39.6682,
         phone="+254722123456",
         modalities=["mat"],
         care_settings=["outpatient"],
@@ -107,3 +87,20 @@ def test_a_curator_can_sign_in_to_the_admin(live_server, curator, page):
     page.get_by_role("button", name="Log in").click()
 
     expect(page.get_by_role("heading", name="Listings and vocabularies")).to_be_visible()
+
+
+@pytest.fixture
+def located_page(live_server, transactional_db):
+    with chromium_page(
+        live_server, permissions=["geolocation"], geolocation={"latitude": -4.04351, "longitude": 39.66818}
+    ) as page:
+        yield page
+
+
+def test_use_my_location_fills_the_place_with_rounded_coordinates(live_server, listings, located_page):
+    located_page.goto(live_server.url + "/")
+    located_page.get_by_role("button", name="Use my location").click()
+
+    expect(located_page.get_by_label("Near")).to_have_value("-4.044,39.668")
+    located_page.get_by_role("button", name="Search").click()
+    expect(located_page.get_by_role("link", name="Harbour Medication Clinic")).to_be_visible()

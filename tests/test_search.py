@@ -712,7 +712,7 @@ def test_the_home_page_has_a_search_form_that_gets_the_search_page(client):
     assert '<form method="get" action="/providers/"' in response.text
 
 
-@pytest.mark.parametrize("field", ["q", "place", "country", "modality", "setting"])
+@pytest.mark.parametrize("field", ["q", "near", "radius", "country", "modality", "setting"])
 def test_the_home_page_search_form_has_the_field(client, field):
     response = client.get("/")
 

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from django.utils.text import slugify
 
 from providers.exchange.files import Archive, read_csv_rows, read_text
-from providers.exchange.records import TERM_FIELDS, ImportFileError, Record, parse_yes_no
+from providers.exchange.records import TERM_FIELDS, ImportFileError, Record, normalise_clock, parse_yes_no
 from providers.models import Provider
 from providers.models.provider import PHONE_FIELDS
 
@@ -55,12 +55,15 @@ TAXONOMIES = {
     },
     FLAGS: (
         f"{SCHEME}/flags",
-        "Treatment Directory facts HSDS has no field for; the attribute value is true or false.",
+        "Treatment Directory facts HSDS has no field for; the attribute value is true or false, "
+        "or for time-zone an IANA time zone name.",
     ),
 }
 # Flag term code -> provider field; "no-organization" marks the organization HSDS made us invent.
 FLAG_FIELDS = {"telehealth": "telehealth", "accepting-new-clients": "accepting_new_clients"}
 NO_ORGANIZATION = "no-organization"
+# HSDS gives a schedule only a fixed UTC offset, which daylight saving breaks; the IANA name travels as a flag.
+TIME_ZONE = "time-zone"
 FLAG_TERMS = {
     "telehealth": ("Offers telehealth", "Treatment is also offered by phone or video."),
     "accepting-new-clients": ("Accepting new clients", "The provider is taking new clients."),
@@ -68,7 +71,18 @@ FLAG_TERMS = {
         "No organization",
         "The provider belongs to no organization; this organization record exists only because HSDS requires one.",
     ),
+    TIME_ZONE: (
+        "Time zone",
+        "The IANA time zone (the attribute value, e.g. Africa/Nairobi) of the location's schedules' local times.",
+    ),
 }
+
+# RFC 5545 day codes of schedules' "byday", Monday first like our weekdays.
+DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+# Rule parts that limit a schedule to some weeks, or days of a month or year: weekly hours cannot say that.
+NARROWING_RULE_PARTS = ("byweekno", "bymonthday", "byyearday")
+# HSDS asks for an offset after a schedule's times; our times are local to the provider's time zone.
+_UTC_OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 
 STATUS_TO_HSDS = {"published": "active", "draft": "inactive", "archived": "defunct"}
 STATUS_FROM_HSDS = {"active": "published", "inactive": "draft", "defunct": "archived", "temporarily closed": "draft"}
@@ -178,6 +192,12 @@ RESOURCES = {
         "country! address_type!",
     ),
     "service_at_location": ("service_at_location.csv", "id:uuid!* service_id:uuid! location_id:uuid! description"),
+    "schedule": (
+        "schedules.csv",
+        "id:uuid!* service_id:uuid location_id:uuid service_at_location_id:uuid valid_from:date valid_to:date",
+        "dtstart:date timezone:number until:date count:number wkst freq interval:number byday byweekno bymonthday",
+        "byyearday description opens_at:time closes_at:time schedule_link:uri attending_type notes",
+    ),
     "phone": (
         "phones.csv",
         "id:uuid!* location_id:uuid service_id:uuid organization_id:uuid contact_id:uuid",
@@ -195,6 +215,8 @@ ENUMS = {
     ("service", "status"): ["active", "inactive", "defunct", "temporarily closed"],
     ("location", "location_type"): ["physical", "postal", "virtual"],
     ("address", "address_type"): ["physical", "postal", "virtual"],
+    ("schedule", "wkst"): list(DAY_CODES),
+    ("schedule", "freq"): ["WEEKLY", "MONTHLY"],
 }
 _FORMATS = {"uuid", "email", "uri"}
 
@@ -244,13 +266,16 @@ RELATIONS = (
     Relation("service", "phones", "phone", "service_id", many=True),
     Relation("service", "languages", "language", "service_id", many=True),
     Relation("service", "attributes", "attribute", "link_id", many=True),
+    Relation("service", "schedules", "schedule", "service_id", many=True),
     Relation("service_at_location", "location", "location", "location_id", many=False),
     Relation("service_at_location", "phones", "phone", "service_at_location_id", many=True),
+    Relation("service_at_location", "schedules", "schedule", "service_at_location_id", many=True),
     Relation("service_at_location", "attributes", "attribute", "link_id", many=True),
     Relation("location", "addresses", "address", "location_id", many=True),
     Relation("location", "phones", "phone", "location_id", many=True),
     Relation("location", "languages", "language", "location_id", many=True),
     Relation("location", "attributes", "attribute", "link_id", many=True),
+    Relation("location", "schedules", "schedule", "location_id", many=True),
     Relation("organization", "organization_identifiers", "organization_identifier", "organization_id", many=True),
     Relation("organization", "attributes", "attribute", "link_id", many=True),
     Relation("attribute", "taxonomy_term", "taxonomy_term", "taxonomy_term_id", many=False),
@@ -265,6 +290,7 @@ REQUIRED_COLUMNS = {
     "address": ("location_id",),
     "phone": ("number",),
     "language": (),
+    "schedule": (),
     "organization": ("id", "name"),
     "organization_identifier": ("organization_id", "identifier_type", "identifier"),
     "attribute": ("link_id", "taxonomy_term_id"),
@@ -524,6 +550,7 @@ def _record(number, service, at_location, declared):
     _set_phones(record, (at_location, service, location))
     _set_terms(record, (service, at_location, location), declared)
     _set_languages(record, (service, location))
+    _set_hours(record, (at_location, service, location))
     record.organization = _organization(_object(service.get("organization")))
     return record
 
@@ -617,6 +644,7 @@ def _set_terms(record, holders, declared):
     terms = {field: [] for field in ATTRIBUTE_FIELDS if field in declared}
     if FLAGS in declared:
         record.values.update({field: None for field in FLAG_FIELDS.values()})
+        record.values["time_zone"] = ""
     for holder in holders:
         for attribute in _objects(holder.get("attributes")):
             _apply_attribute(record, attribute, terms)
@@ -632,6 +660,8 @@ def _apply_attribute(record, attribute, terms):
     if taxonomy == FLAGS and code in FLAG_FIELDS:
         field = FLAG_FIELDS[code]
         record.values[field] = _flag(record, field, attribute.get("value"))
+    elif taxonomy == FLAGS and code == TIME_ZONE:
+        record.values["time_zone"] = _text(attribute.get("value"))
     elif taxonomy in ATTRIBUTE_FIELDS and code:
         terms.setdefault(taxonomy, []).append(code)
     elif taxonomy is None and name.casefold() in FOREIGN_TERMS:
@@ -677,6 +707,69 @@ def _set_languages(record, holders):
             if label not in record.unmapped:
                 record.unmapped.append(label)
     record.terms["languages"] = list(dict.fromkeys(codes))
+
+
+def _set_hours(record, holders):
+    """Weekly hours from the schedules of the service at location, else of the service, else of the location.
+
+    Only schedules that repeat every week on plain days become hours; the others are listed as
+    unmapped. When a provider has schedules but none of them can be read, its hours are left
+    as they are rather than emptied.
+    """
+    lists = [_objects(holder["schedules"]) for holder in holders if holder and "schedules" in holder]
+    if not lists:
+        return
+    schedules = next((found for found in lists if found), [])
+    hours = [interval for schedule in schedules for interval in _weekly_hours(record, schedule)]
+    if hours or not schedules:
+        record.opening_hours = sorted(dict.fromkeys(hours))
+
+
+def _weekly_hours(record, schedule):
+    reason = _why_not_weekly(schedule)
+    if reason:
+        label = f"schedule: {reason}"
+        if label not in record.unmapped:
+            record.unmapped.append(label)
+        return []
+    opens = _schedule_clock(record, schedule.get("opens_at"))
+    closes = _schedule_clock(record, schedule.get("closes_at"), closing=True)
+    if opens is None or closes is None:
+        return []
+    return [(DAY_CODES.index(code), opens, closes) for code in _byday(schedule)]
+
+
+def _why_not_weekly(schedule):
+    """Why ``schedule`` is not plain weekly hours, or "" when it is. A missing freq is read as weekly."""
+    freq = _text(schedule.get("freq")).upper()
+    if freq not in ("", "WEEKLY"):
+        return freq.lower()
+    interval = _number_text(schedule.get("interval"))
+    if interval not in ("", "1"):
+        return f"every {interval} weeks"
+    for part in NARROWING_RULE_PARTS:
+        if _text(schedule.get(part)):
+            return f"{part} {_text(schedule.get(part))}"
+    days = _byday(schedule)
+    if not days:
+        return "no byday"
+    if not set(days) <= set(DAY_CODES):
+        return f"byday {','.join(days)}"
+    if not _text(schedule.get("opens_at")) or not _text(schedule.get("closes_at")):
+        return "no opens_at or closes_at"
+    return ""
+
+
+def _byday(schedule):
+    return [code.strip().upper() for code in _text(schedule.get("byday")).split(",") if code.strip()]
+
+
+def _schedule_clock(record, value, closing=False):
+    text = _text(value)
+    clock = normalise_clock(_UTC_OFFSET.sub("", text), closing=closing)
+    if clock is None:
+        record.add_error("opening_hours", f"{text!r} is not a time (HH:MM)")
+    return clock
 
 
 def _organization(organization):
@@ -843,7 +936,11 @@ def document_for(record: Record, vocabulary: Vocabulary | None = None) -> dict:
     )
     service["organization"] = _organization_document(record, key, vocabulary)
     service["service_at_locations"] = [
-        {"id": _uid(*key, "service_at_location"), "location": _location_document(record, key)}
+        {
+            "id": _uid(*key, "service_at_location"),
+            **_compact(schedules=_schedule_documents(record, key)),
+            "location": _location_document(record, key, vocabulary),
+        }
     ]
     return service
 
@@ -934,7 +1031,34 @@ def _organization_document(record, key, vocabulary):
     }
 
 
-def _location_document(record, key):
+def _schedule_documents(record, key):
+    """One weekly schedule per distinct pair of opening and closing times, naming the days that share it."""
+    days = {}
+    for weekday, opens, closes in record.opening_hours or []:
+        days.setdefault((opens, closes), []).append(weekday)
+    return [
+        {
+            "id": _uid(*key, "schedule", opens, closes),
+            # RFC 5545's default week start; an empty cell would read back as "", which HSDS's enum refuses.
+            "wkst": DAY_CODES[0],
+            "freq": "WEEKLY",
+            "byday": ",".join(DAY_CODES[weekday] for weekday in sorted(weekdays)),
+            "opens_at": opens,
+            "closes_at": closes,
+        }
+        for (opens, closes), weekdays in sorted(days.items(), key=lambda item: (min(item[1]), item[0]))
+    ]
+
+
+def _time_zone_attributes(record, key, vocabulary):
+    zone = record.values.get("time_zone")
+    if not zone:
+        return []
+    term = vocabulary.term_document(FLAGS, TIME_ZONE)
+    return [_attribute(_uid(*key, "attribute", FLAGS, TIME_ZONE), "location", term, zone)]
+
+
+def _location_document(record, key, vocabulary):
     values = record.values
     location = _compact(
         id=_uid(*key, "location"),
@@ -944,6 +1068,7 @@ def _location_document(record, key):
         longitude=values.get("longitude"),
         external_identifier=record.external_id,
         external_identifier_type=SOURCE_SCHEME_PREFIX + record.source if record.source else "",
+        attributes=_time_zone_attributes(record, key, vocabulary),
     )
     # HSDS requires these address fields even when we do not know them; the country we always know.
     location["addresses"] = [

@@ -17,12 +17,20 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.text import slugify
 
+from providers import places
 from providers.exchange.records import ORGANIZATION_FIELDS, SCALAR_FIELDS, TERM_FIELDS, ImportFileError, Record
-from providers.models import ImportRun, Organization, Provider, Source
+from providers.models import ImportRun, OpeningInterval, Organization, Provider, Source
 from providers.naming import first_free
 
 # Model fields the importer does not validate per record: it sets or checks them itself, once per file.
 _NOT_VALIDATED = ["id", "slug", "organization", "source", "last_import_run", "created_at", "updated_at"]
+HOURS = "opening_hours"
+# The message the database constraint would give, for a record that repeats an opening time.
+_DUPLICATE_START = next(
+    constraint.violation_error_message
+    for constraint in OpeningInterval._meta.constraints
+    if constraint.name == "openinginterval_unique_start"
+)
 
 
 @dataclass
@@ -43,6 +51,8 @@ class Change:
     provider: Provider
     changed_fields: list = field(default_factory=list)
     terms: dict = field(default_factory=dict)
+    # The provider's new intervals; None leaves its stored hours alone.
+    opening_hours: list | None = None
 
 
 @dataclass
@@ -92,6 +102,8 @@ class _Context:
             stored = Provider.objects.filter(source__in=known).exclude(external_id="")
             self.existing = {(provider.source_id, provider.external_id): provider for provider in stored}
         self.existing_terms = self._existing_terms()
+        self.existing_hours = self._existing_hours()
+        self.checked_intervals = {}
 
     def _existing_terms(self):
         ids = [provider.pk for provider in self.existing.values()]
@@ -108,6 +120,16 @@ class _Context:
                 if provider_id in terms:
                     terms[provider_id][name].add(term_id)
         return terms
+
+    def _existing_hours(self):
+        if not self.existing:
+            return {}
+        hours = {}
+        source_ids = {provider.source_id for provider in self.existing.values()}
+        stored = OpeningInterval.objects.filter(provider__source_id__in=source_ids)
+        for provider_id, weekday, opens, closes in stored.values_list("provider_id", "weekday", "opens", "closes"):
+            hours.setdefault(provider_id, []).append((weekday, f"{opens:%H:%M}", f"{closes:%H:%M}"))
+        return {provider_id: sorted(intervals) for provider_id, intervals in hours.items()}
 
     def source_for(self, slug, report):
         if slug not in self.sources:
@@ -202,20 +224,66 @@ def _plan(record, context, report, seen_ids):
         terms[name] = {ids[slug] for slug in slugs if slug in ids}
     if record.organization:
         errors.extend(_check_organization(record.organization))
+    hours = None
+    if record.opening_hours is not None:
+        hours, hour_errors = _check_hours(record.opening_hours, context)
+        errors.extend(hour_errors)
     if errors:
         return None, errors
+    if hours and not provider.time_zone and provider.has_coordinates:
+        # Hours mean nothing without a zone. Derived only then: loading the gazetteer costs a second.
+        provider.time_zone = places.time_zone_at(provider.latitude, provider.longitude)
 
     if existing is None:
-        return Change(record, provider, list(values), terms), []
+        fields = list(values) + ([HOURS] if hours else [])
+        return Change(record, provider, fields, terms, hours), []
     changed = [name for name in SCALAR_FIELDS if getattr(provider, name) != getattr(existing, name)]
     stored_terms = context.existing_terms.get(existing.pk, {})
     changed += [name for name, ids in terms.items() if ids != stored_terms.get(name, set())]
+    if hours is not None and hours != context.existing_hours.get(existing.pk, []):
+        changed.append(HOURS)
     current_organization = context.organization_slugs.get(existing.organization_id)
     if record.organization is not None and _organization_slug(record.organization) != current_organization:
         changed.append("organization")
     if not changed:
         return None, []
-    return Change(record, provider, changed, {name: terms[name] for name in changed if name in terms}), []
+    changed_terms = {name: terms[name] for name in changed if name in terms}
+    return Change(record, provider, changed, changed_terms, hours if HOURS in changed else None), []
+
+
+def _check_hours(intervals, context):
+    """The record's intervals as stored ("HH:MM" text, in order), and an error for each the model refuses.
+
+    Each distinct interval is validated once per import: a file repeats the same few many times.
+    """
+    checked, errors, starts = [], [], set()
+    for interval in intervals:
+        if interval not in context.checked_intervals:
+            context.checked_intervals[interval] = _check_interval(*interval)
+        stored, message = context.checked_intervals[interval]
+        if message:
+            errors.append((HOURS, f"{_interval_label(*interval)}: {message}"))
+        elif stored[:2] in starts:
+            errors.append((HOURS, f"{_interval_label(*interval)}: {_DUPLICATE_START}"))
+        else:
+            starts.add(stored[:2])
+            checked.append(stored)
+    return sorted(checked), errors
+
+
+def _check_interval(weekday, opens, closes):
+    interval = OpeningInterval(weekday=weekday, opens=opens, closes=closes)
+    try:
+        interval.full_clean(exclude=["provider"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        messages = (message for field_messages in error.message_dict.values() for message in field_messages)
+        return None, " ".join(dict.fromkeys(messages))
+    return (interval.weekday, f"{interval.opens:%H:%M}", f"{interval.closes:%H:%M}"), ""
+
+
+def _interval_label(weekday, opens, closes):
+    day = OpeningInterval.Weekday(weekday).label if weekday in OpeningInterval.Weekday.values else weekday
+    return f"{day} {opens}-{closes}"
 
 
 def _validate(provider, values, is_new, context):
@@ -347,6 +415,7 @@ def _write(report, context):
     if updated:
         Provider.objects.bulk_update(updated, sorted(fields), batch_size=500)
     _write_terms(report)
+    _write_hours(report)
 
 
 def _insert_providers(providers, run):
@@ -436,6 +505,20 @@ def _write_terms(report):
             for term_id in sorted(change.terms[name])
         ]
         _insert_rows(through._meta.db_table, ("provider_id", column), rows)
+
+
+def _write_hours(report):
+    """Replace the opening hours of every provider whose hours changed, in multi-row INSERTs."""
+    replaced = [change.provider.pk for change in report.updated if change.opening_hours is not None]
+    for start in range(0, len(replaced), 500):
+        OpeningInterval.objects.filter(provider_id__in=replaced[start : start + 500]).delete()
+    opens, closes = (_database_value(OpeningInterval._meta.get_field(name)) for name in ("opens", "closes"))
+    rows = [
+        (change.provider.pk, weekday, opens(opening), closes(closing))
+        for change in report.created + report.updated
+        for weekday, opening, closing in change.opening_hours or []
+    ]
+    _insert_rows(OpeningInterval._meta.db_table, ("provider_id", "weekday", "opens", "closes"), rows)
 
 
 def _insert_rows(table, columns, rows, batch_size=None):

@@ -2,7 +2,8 @@
 
 Columns are documented in docs/IMPORT.md. Multi-valued CSV cells separate
 values with ";". Text cells that a spreadsheet would run as a formula get a
-leading apostrophe on export, which ``read_csv`` removes again.
+leading apostrophe on export, which ``read_csv`` removes again. Opening hours
+are one text cell, in CSV and JSON alike: "Mo-Fr 09:00-17:00; Sa 10:00-12:00,13:00-15:00".
 """
 
 import csv
@@ -10,14 +11,24 @@ import json
 from datetime import date
 
 from providers.exchange.files import read_csv_rows, read_text
-from providers.exchange.records import SCALAR_FIELDS, TERM_FIELDS, ImportFileError, Record, parse_yes_no
+from providers.exchange.records import (
+    SCALAR_FIELDS,
+    TERM_FIELDS,
+    ImportFileError,
+    Record,
+    normalise_clock,
+    parse_yes_no,
+)
 
 ORGANIZATION_COLUMNS = ("organization_slug", "organization_name", "organization_website", "organization_description")
-COLUMNS = ("source", "external_id", "slug", *SCALAR_FIELDS, *TERM_FIELDS, *ORGANIZATION_COLUMNS)
+HOURS_COLUMN = "opening_hours"
+COLUMNS = ("source", "external_id", "slug", *SCALAR_FIELDS, HOURS_COLUMN, *TERM_FIELDS, *ORGANIZATION_COLUMNS)
 REQUIRED_COLUMNS = ("external_id", "name")
 NUMBER_FIELDS = ("latitude", "longitude")
 BOOLEAN_FIELDS = ("telehealth", "accepting_new_clients")
 MULTI_VALUE_SEPARATOR = ";"
+DAY_CODES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+_DAY_NUMBERS = {code.lower(): number for number, code in enumerate(DAY_CODES)}
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -35,6 +46,61 @@ def guard_formula(text: str) -> str:
 
 def unguard_formula(text: str) -> str:
     return text[1:] if text.startswith("'") and needs_guard(text[1:]) else text
+
+
+# Opening hours
+
+
+def parse_opening_hours(text: str) -> list[tuple[int, str, str]]:
+    """The (weekday, opens, closes) intervals of "Mo-Fr 09:00-17:00; Sa 10:00-12:00,13:00-15:00".
+
+    Entries are separated by ";"; each is a day or a range of days, a space,
+    then one or more opening-closing times separated by ",". Days left out are
+    closed. Raises ValueError saying which part cannot be read.
+    """
+    intervals = []
+    for entry in filter(None, (part.strip() for part in text.split(MULTI_VALUE_SEPARATOR))):
+        days_text, _, times_text = entry.partition(" ")
+        days = _days(days_text, entry)
+        if not times_text.strip():
+            raise ValueError(f"{entry!r} gives no times (HH:MM-HH:MM)")
+        for span in times_text.split(","):
+            opens, closes = _span(span.strip(), entry)
+            intervals.extend((day, opens, closes) for day in days)
+    return sorted(dict.fromkeys(intervals))
+
+
+def _days(text, entry):
+    first, dash, last = text.lower().partition("-")
+    if first not in _DAY_NUMBERS or (dash and last not in _DAY_NUMBERS):
+        raise ValueError(f"{entry!r} does not start with a day ({', '.join(DAY_CODES)}) or a range of days (Mo-Fr)")
+    start = _DAY_NUMBERS[first]
+    end = _DAY_NUMBERS[last] if dash else start
+    return [(start + offset) % 7 for offset in range((end - start) % 7 + 1)]
+
+
+def _span(span, entry):
+    opens_text, dash, closes_text = span.partition("-")
+    opens, closes = normalise_clock(opens_text), normalise_clock(closes_text, closing=True)
+    if not dash or opens is None or closes is None:
+        raise ValueError(f"{span!r} in {entry!r} is not an opening and a closing time (HH:MM-HH:MM)")
+    return opens, closes
+
+
+def format_opening_hours(intervals) -> str:
+    """The text ``parse_opening_hours`` reads, one entry per day: "Mo 09:00-17:00; Tu 09:00-12:00,13:00-17:00"."""
+    days = {}
+    for weekday, opens, closes in sorted(intervals):
+        days.setdefault(weekday, []).append(f"{opens}-{closes}")
+    return "; ".join(f"{DAY_CODES[weekday]} {','.join(spans)}" for weekday, spans in days.items())
+
+
+def _read_hours(record, text):
+    try:
+        return parse_opening_hours(text)
+    except ValueError as error:
+        record.add_error(HOURS_COLUMN, str(error))
+        return None
 
 
 # Reading
@@ -81,6 +147,8 @@ def _record_from_cells(number, cells):
     for name in TERM_FIELDS:
         if name in cells:
             record.terms[name] = [value.strip() for value in cells[name].split(MULTI_VALUE_SEPARATOR) if value.strip()]
+    if HOURS_COLUMN in cells:
+        record.opening_hours = _read_hours(record, cells[HOURS_COLUMN])
     if any(column in cells for column in ORGANIZATION_COLUMNS):
         record.organization = _organization(cells)
     return record
@@ -165,6 +233,12 @@ def _record_from_json(number, item):
                 record.add_error(name, "must be a list of term slugs")
                 continue
             record.terms[name] = [_text(slug) for slug in value if _text(slug)]
+    if HOURS_COLUMN in item:
+        hours = item[HOURS_COLUMN]
+        if hours is None or isinstance(hours, str):
+            record.opening_hours = _read_hours(record, _text(hours))
+        else:
+            record.add_error(HOURS_COLUMN, 'must be text like "Mo-Fr 09:00-17:00; Sa 10:00-13:00"')
     if any(column in item for column in ORGANIZATION_COLUMNS):
         record.organization = _organization({column: _text(item.get(column)) for column in ORGANIZATION_COLUMNS})
     return record
@@ -195,6 +269,7 @@ def _flat(record):
     row = {"source": record.source, "external_id": record.external_id, "slug": record.slug}
     row.update(record.values)
     row.update(record.terms)
+    row[HOURS_COLUMN] = format_opening_hours(record.opening_hours or [])
     organization = record.organization or {}
     for column in ORGANIZATION_COLUMNS:
         row[column] = organization.get(column.removeprefix("organization_"), "")

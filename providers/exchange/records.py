@@ -6,6 +6,7 @@ validates them with the model and writes them. Keeping this shape in one place
 lets each format be one small module.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from providers.models import TAXONOMY_FIELDS
@@ -23,6 +24,7 @@ SCALAR_FIELDS = (
     "postal_code",
     "latitude",
     "longitude",
+    "time_zone",
     "phone",
     "intake_phone",
     "hotline_phone",
@@ -54,6 +56,22 @@ def parse_yes_no(value):
     raise ValueError(value)
 
 
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?")
+
+
+def normalise_clock(text: str, *, closing: bool = False) -> str | None:
+    """``text`` as "HH:MM" (seconds dropped), or None when it is not a clock time.
+
+    Many sources write a closing at midnight as 24:00; we store that as 00:00, which
+    an interval reads as the next day. Whether the hour exists is the model's to say.
+    """
+    match = _CLOCK.fullmatch(text.strip())
+    if match is None:
+        return None
+    clock = f"{int(match[1]):02d}:{match[2]}"
+    return "00:00" if closing and clock == "24:00" else clock
+
+
 class ImportFileError(Exception):
     """The file as a whole cannot be read: nothing is imported, and the message says why."""
 
@@ -65,6 +83,9 @@ class Record:
     ``values`` holds SCALAR_FIELDS (absent keys mean "the file does not say":
     an update leaves those fields alone); ``terms`` maps TERM_FIELDS to slug
     lists; ``organization`` holds ORGANIZATION_FIELDS or is None.
+    ``opening_hours`` lists (weekday 0-6 from Monday, "HH:MM" opens, "HH:MM"
+    closes) tuples; None means the file does not say (an update keeps the
+    stored hours), an empty list that the provider lists no hours.
     ``unmapped`` lists source vocabulary the format's mapping does not know,
     ``errors`` (field, message) pairs the reader already found.
     """
@@ -74,6 +95,7 @@ class Record:
     values: dict = field(default_factory=dict)
     terms: dict = field(default_factory=dict)
     organization: dict | None = None
+    opening_hours: list | None = None
     source: str = ""
     slug: str = ""
     unmapped: list = field(default_factory=list)
@@ -86,8 +108,9 @@ class Record:
 def record_from_provider(provider, number: int = 0) -> Record:
     """The record a writer exports for ``provider``.
 
-    The provider needs ``terms`` (see ``attach_terms``) and its organization
-    and source loaded, so exporting runs a constant number of queries per chunk.
+    The provider needs ``terms`` (see ``attach_terms``), its organization
+    and source loaded and its ``opening_hours`` prefetched, so exporting runs
+    a constant number of queries per chunk.
     """
     values = {name: getattr(provider, name) for name in SCALAR_FIELDS}
     values["country"] = provider.country.code
@@ -98,6 +121,10 @@ def record_from_provider(provider, number: int = 0) -> Record:
         values=values,
         terms={name: [term.slug for term in provider.terms[name]] for name in TERM_FIELDS},
         organization={name: getattr(organization, name) for name in ORGANIZATION_FIELDS} if organization else None,
+        opening_hours=[
+            (interval.weekday, f"{interval.opens:%H:%M}", f"{interval.closes:%H:%M}")
+            for interval in provider.opening_hours.all()
+        ],
         source=provider.source.slug if provider.source_id else "",
         slug=provider.slug,
     )
@@ -107,7 +134,7 @@ def iter_export_records(queryset, chunk_size: int = 1000):
     """Records for every provider of ``queryset``, in its order, a chunk of queries at a time."""
     from providers.models import attach_terms
 
-    queryset = queryset.select_related("organization", "source")
+    queryset = queryset.select_related("organization", "source").prefetch_related("opening_hours")
     last = 0
     number = 0
     while True:

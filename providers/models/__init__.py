@@ -1,4 +1,5 @@
 from providers.models.import_run import ImportRun
+from providers.models.opening_hours import OpeningInterval
 from providers.models.organization import Organization
 from providers.models.pending_import import PendingImport
 from providers.models.provider import TAXONOMY_FIELDS, Provider, TermLabel, attach_terms
@@ -12,6 +13,7 @@ __all__ = [
     "Language",
     "Medication",
     "Modality",
+    "OpeningInterval",
     "Organization",
     "PaymentOption",
     "PendingImport",

@@ -1,19 +1,21 @@
+import math
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
+from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 from django.urls import reverse
 from django.utils.text import slugify
 
-from providers import phones
+from providers import phones, places
 from providers.fields import CountryCodeField
 from providers.models.organization import Organization
 from providers.models.source import Source
 from providers.naming import first_free
 from providers.models.taxonomy import CareSetting, Language, Medication, Modality, PaymentOption, Population
-from providers.validators import validate_latitude, validate_longitude
+from providers.validators import validate_latitude, validate_longitude, validate_time_zone
 
 # Public filter parameter -> the Provider many-to-many field it filters on.
 TAXONOMY_FIELDS = {
@@ -77,8 +79,36 @@ class ProviderQuerySet(models.QuerySet):
             self = self.filter(Q(city__iexact=part) | Q(region__iexact=part) | Q(postal_code__istartswith=part))
         return self
 
+    def within(self, latitude, longitude, radius_km):
+        """Providers within ``radius_km`` of a point, each with ``distance_km``.
+
+        A bounding box on the indexed coordinates narrows the rows first; the
+        exact great-circle distance then filters and orders what is left.
+        """
+        box = Q()
+        for south, north, west, east in bounding_boxes(latitude, longitude, radius_km):
+            box |= Q(latitude__range=(south, north), longitude__range=(west, east))
+        return (
+            self.filter(box)
+            .annotate(distance_km=great_circle_km_expression(latitude, longitude))
+            .filter(distance_km__lte=radius_km)
+        )
+
+    def nearest_first(self):
+        """Order a ``within`` search by distance."""
+        return self.order_by("distance_km", "pk")
+
+    def without_coordinates(self):
+        return self.filter(latitude__isnull=True)
+
     def with_organization_and_source(self):
         return self.select_related("organization", "source")
+
+    def open_at(self, now):
+        # Imported here: providers.hours builds on the models.
+        from providers.hours import open_now_filter
+
+        return open_now_filter(self, now)
 
 
 class Provider(models.Model):
@@ -111,6 +141,12 @@ class Provider(models.Model):
     postal_code = models.CharField(max_length=20, blank=True)
     latitude = models.FloatField(null=True, blank=True, validators=validate_latitude)
     longitude = models.FloatField(null=True, blank=True, validators=validate_longitude)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="IANA time zone for opening hours, e.g. Africa/Nairobi. Left empty, it is filled from the coordinates.",
+    )
 
     phone = models.CharField("main phone", max_length=40, blank=True)
     intake_phone = models.CharField(max_length=40, blank=True)
@@ -173,6 +209,8 @@ class Provider(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "name"], name="provider_status_name"),
+            # Bounding-box prefilter of "near" searches: a latitude band first, then longitude.
+            models.Index(fields=["latitude", "longitude"], name="provider_coordinates"),
             models.Index(fields=["status", "country"], name="provider_status_country"),
         ]
 
@@ -204,6 +242,8 @@ class Provider(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = self._unique_slug()
+        if not self.time_zone and self.has_coordinates:
+            self.time_zone = places.time_zone_at(self.latitude, self.longitude)
         super().save(*args, **kwargs)
 
     @staticmethod
@@ -250,6 +290,34 @@ class Provider(models.Model):
             for field in PHONE_FIELDS
             if (value := getattr(self, field))
         ]
+
+
+def bounding_boxes(latitude, longitude, radius_km):
+    """(south, north, west, east) boxes covering a circle: two when it crosses the antimeridian."""
+    degrees_latitude = math.degrees(radius_km / places.EARTH_RADIUS_KM)
+    south, north = latitude - degrees_latitude, latitude + degrees_latitude
+    if south <= -90 or north >= 90:
+        # The circle holds a pole: every longitude is inside it.
+        return [(max(south, -90.0), min(north, 90.0), -180.0, 180.0)]
+    degrees_longitude = math.degrees(
+        math.asin(min(1.0, math.sin(radius_km / places.EARTH_RADIUS_KM) / math.cos(math.radians(latitude))))
+    )
+    west, east = longitude - degrees_longitude, longitude + degrees_longitude
+    if west < -180:
+        return [(south, north, west + 360, 180.0), (south, north, -180.0, east)]
+    if east > 180:
+        return [(south, north, west, 180.0), (south, north, -180.0, east - 360)]
+    return [(south, north, west, east)]
+
+
+def great_circle_km_expression(latitude, longitude):
+    """The haversine distance from a point to each provider, as a database expression."""
+    phi = Radians(F("latitude"))
+    phi_0 = math.radians(latitude)
+    half_d_phi = (phi - Value(phi_0)) / 2
+    half_d_lambda = (Radians(F("longitude")) - Value(math.radians(longitude))) / 2
+    a = Power(Sin(half_d_phi), 2) + Value(math.cos(phi_0)) * Cos(phi) * Power(Sin(half_d_lambda), 2)
+    return ExpressionWrapper(2 * places.EARTH_RADIUS_KM * ASin(Sqrt(a)), output_field=models.FloatField())
 
 
 def attach_terms(providers, fields=tuple(TAXONOMY_FIELDS.values())):

@@ -1,0 +1,106 @@
+"""Benchmark the public search: server time per request over N synthetic providers.
+
+A benchmark, not a test: ``make bench-search`` runs it on scratch databases.
+Providers are spread around real cities, weighted by population, so a search
+near a city finds as many listings as it would in a large directory.
+"""
+
+import json
+import random
+import statistics
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, reset_queries
+from django.test import Client
+from django.test.utils import override_settings
+
+from providers import places
+from providers.exchange.importer import ImportOptions, import_records
+from providers.exchange.records import TERM_FIELDS, Record
+from providers.management.commands.bench_import import TERMS
+from providers.models import Provider
+
+BENCH_SOURCE = "benchmark-search"
+
+
+def synthetic_records(count, seed=2026):
+    """Providers scattered within about 30 km of cities drawn by population."""
+    rng = random.Random(seed)
+    cities = [place for place in places.gazetteer().places if place.population >= 50_000]
+    weights = [place.population for place in cities]
+    for number, city in enumerate(rng.choices(cities, weights=weights, k=count), start=1):
+        yield Record(
+            number=number,
+            external_id=f"S-{number:07d}",
+            source=BENCH_SOURCE,
+            values={
+                "name": f"{city.name} Recovery Service {number}",
+                "description": "Assessment, medication and counselling; walk-ins on weekdays.",
+                "country": city.country,
+                "city": city.name,
+                "latitude": round(max(-90, min(90, city.latitude + rng.gauss(0, 0.15))), 6),
+                "longitude": round((city.longitude + rng.gauss(0, 0.15) + 180) % 360 - 180, 6),
+                "time_zone": city.time_zone,
+            },
+            terms={field: rng.sample(TERMS[field], rng.randint(0, 2)) for field in TERM_FIELDS},
+        )
+
+
+def percentile(timings, share):
+    ordered = sorted(timings)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+class Command(BaseCommand):
+    help = "Measure search server time (p50/p95, queries per request) over N synthetic providers."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--providers", type=int, default=100_000)
+        parser.add_argument("--requests", type=int, default=200, help="Requests per scenario.")
+        parser.add_argument("--output", type=Path, help="Also write the results as JSON here.")
+
+    def handle(self, *args, providers, requests, output, **options):
+        if Provider.objects.exclude(source__slug=BENCH_SOURCE).exists():
+            raise CommandError("The database holds other listings; run the benchmark on a scratch database.")
+        stored = Provider.objects.filter(source__slug=BENCH_SOURCE).count()
+        if stored != providers:
+            Provider.objects.filter(source__slug=BENCH_SOURCE).delete()
+            self.stdout.write(f"Generating {providers} providers...")
+            started = time.perf_counter()
+            import_records(synthetic_records(providers), ImportOptions(file_name="synthetic", format="bench"))
+            self.stdout.write(f"  done in {time.perf_counter() - started:.1f} s")
+        rng = random.Random(7)
+        cities = [place for place in places.gazetteer().places if place.population >= 500_000]
+        def near_coordinates():
+            city = rng.choice(cities)
+            return f"near={city.latitude:.4f},{city.longitude:.4f}&radius=50"
+
+        scenarios = {
+            "near 50 km (lat,lon)": near_coordinates,
+            "near 50 km (city name)": lambda: f"near={rng.choice(cities).name}&radius=50",
+        }
+        results = {"database": connection.vendor, "providers": providers, "requests": requests, "scenarios": {}}
+        client = Client(HTTP_HOST="localhost")
+        for name, make_query in scenarios.items():
+            client.get("/providers/?" + make_query())  # warm the gazetteer and caches
+            timings, queries = [], []
+            with override_settings(DEBUG=True):
+                for _ in range(requests):
+                    reset_queries()
+                    started = time.perf_counter()
+                    response = client.get("/providers/?" + make_query())
+                    timings.append((time.perf_counter() - started) * 1000)
+                    queries.append(len(connection.queries))
+                    if response.status_code != 200:
+                        raise CommandError(f"{name}: status {response.status_code}")
+            results["scenarios"][name] = {
+                "p50_ms": round(statistics.median(timings), 1),
+                "p95_ms": round(percentile(timings, 0.95), 1),
+                "queries": max(queries),
+            }
+            row = results["scenarios"][name]
+            self.stdout.write(f"{name:20} p50 {row['p50_ms']:7.1f} ms   p95 {row['p95_ms']:7.1f} ms   queries {row['queries']}")
+        if output:
+            output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,59 @@
+from datetime import time
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class OpeningInterval(models.Model):
+    """One stretch of a provider's weekly opening hours, in the provider's own time zone.
+
+    A day may have several intervals; a day with none is closed. An interval
+    that closes at or before it opens runs past midnight; 00:00 to 00:00 is
+    open all day.
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField(help_text="At or before the opening time means the next day; 00:00 to 00:00 is 24 hours.")
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        indexes = [models.Index(fields=["weekday", "opens"], name="openinginterval_day_opens")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "weekday", "opens"],
+                name="openinginterval_unique_start",
+                violation_error_message="This day already has an interval opening at that time.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def clean(self):
+        opens, closes = self.opens, self.closes
+        # A time that failed field validation is still the raw text here; that error is already reported.
+        if not isinstance(opens, time) or not isinstance(closes, time):
+            return
+        errors = {
+            name: "Enter a time in whole minutes (HH:MM)."
+            for name, value in (("opens", opens), ("closes", closes))
+            if value.second or value.microsecond
+        }
+        if opens == closes and opens != time(0):
+            errors.setdefault(
+                "closes",
+                "An interval cannot close when it opens; for a day open around the clock enter 00:00 to 00:00.",
+            )
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,33 @@
+// "Use my location": fills the place field with the device's coordinates.
+// Progressive enhancement: without JavaScript or geolocation the button stays hidden
+// and the form works with a typed place.
+(function () {
+  "use strict";
+  if (!("geolocation" in navigator)) {
+    return;
+  }
+  document.querySelectorAll("[data-locate]").forEach(function (wrapper) {
+    var button = wrapper.querySelector("[data-locate-button]");
+    var status = wrapper.querySelector("[data-locate-status]");
+    var field = document.getElementById(button.dataset.locateTarget);
+    if (!field) {
+      return;
+    }
+    wrapper.hidden = false;
+    button.addEventListener("click", function () {
+      status.textContent = "Finding your location…";
+      navigator.geolocation.getCurrentPosition(
+        function (position) {
+          // Three decimals (about 100 m) is enough to find help and keeps the exact spot out of the URL.
+          field.value = position.coords.latitude.toFixed(3) + "," + position.coords.longitude.toFixed(3);
+          status.textContent = "Location filled in. Press the search button.";
+          field.focus();
+        },
+        function () {
+          status.textContent = "Your location is not available. Type a place instead.";
+        },
+        { enableHighAccuracy: false, timeout: 10000, maximumAge: 600000 }
+      );
+    });
+  });
+})();
