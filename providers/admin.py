@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
+from providers.filters import forget_filter_choices
 from providers.models import (
     CareSetting,
     Language,
@@ -126,6 +127,7 @@ class ProviderAdmin(DirectoryAdmin):
 
     def _set_status(self, request, queryset, status, verb):
         updated = queryset.update(status=status, updated_at=timezone.now())
+        forget_filter_choices()  # update() sends no signals, and the published set changed
         message = ngettext("%(count)d provider %(verb)s.", "%(count)d providers %(verb)s.", updated)
         self.message_user(request, message % {"count": updated, "verb": verb}, messages.SUCCESS)
 

@@ -1,6 +1,9 @@
 """Form fields and widgets for the search filters."""
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from providers import places
 
@@ -24,7 +27,32 @@ class CodeMultipleChoiceField(forms.MultipleChoiceField):
         return value in self.valid_codes
 
 
-class SingleSelectList(forms.SelectMultiple):
+class QuickOptionsMixin:
+    """Builds a drop-down's options in Python.
+
+    Django renders each option through its own template include; for the
+    country list that was a third of the search page's server time.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], mark_safe(" selected") if option["selected"] else "", option["label"])
+                for _group, choices, _index in widget["optgroups"]
+                for option in choices
+            ),
+        )
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(widget["attrs"]), options)
+
+
+class QuickSelect(QuickOptionsMixin, forms.Select):
+    pass
+
+
+class SingleSelectList(QuickOptionsMixin, forms.SelectMultiple):
     """A plain drop-down that still submits a list, so links may repeat the parameter."""
 
     allow_multiple_selected = False

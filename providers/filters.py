@@ -1,13 +1,17 @@
 """The one FilterSet behind the search page (and, later, the API)."""
 
+from functools import lru_cache
+
 import django_filters
 from django import forms
+from django.core.cache import cache
+from django.utils.translation import get_language
 from django.db.models import Exists, F, IntegerField, OuterRef, Value
 from django.db.models import CharField as CharType
 from django.utils import timezone
 from django_countries import countries
 
-from providers.filter_fields import CodeMultipleChoiceField, OptInCheckbox, PlaceField, SingleSelectList
+from providers.filter_fields import CodeMultipleChoiceField, OptInCheckbox, PlaceField, QuickSelect, SingleSelectList
 from providers.fields import COUNTRY_CODES
 from providers.models import TAXONOMY_FIELDS, Provider
 from providers.places import KM_PER_MILE
@@ -80,7 +84,7 @@ class ProviderFilter(django_filters.FilterSet):
         min_value=1,
         max_value=MAX_RADIUS_KM,
         initial=DEFAULT_RADIUS_KM,
-        widget=forms.Select(choices=[(km, f"{km} km ({round(km / KM_PER_MILE)} mi)") for km in RADIUS_CHOICES_KM]),
+        widget=QuickSelect(choices=[(km, f"{km} km ({round(km / KM_PER_MILE)} mi)") for km in RADIUS_CHOICES_KM]),
     )
     place = django_filters.CharFilter(
         label="City, region or postal code", method="filter_place", max_length=100
@@ -120,6 +124,7 @@ class ProviderFilter(django_filters.FilterSet):
         ],
         method="sort_by",
         empty_label=None,
+        widget=QuickSelect,
     )
 
     class Meta:
@@ -182,8 +187,38 @@ class ProviderFilter(django_filters.FilterSet):
         return queryset if value == "distance" else queryset.order_by(*SORT_ORDERS[value])
 
 
+# The choices change only when listings or vocabularies do (which clears them, see
+# forget_filter_choices); the time limit bounds staleness on other app servers.
+CHOICES_CACHE_KEY = "providers:filter-choices"
+CHOICES_CACHE_SECONDS = 300
+
+
 def filter_choices():
-    """Choices for every filter that lists terms, in one query.
+    """Choices for every filter that lists terms or codes, with names in the visitor's language."""
+    rows = cache.get(CHOICES_CACHE_KEY)
+    if rows is None:
+        rows = _choice_rows()
+        cache.set(CHOICES_CACHE_KEY, rows, CHOICES_CACHE_SECONDS)
+    choices = {param: [] for param in (*TAXONOMY_FIELDS, "country")}
+    for param, slug, name, order in sorted(rows, key=lambda row: (row[0], row[3], row[2])):
+        choices[param].append((slug, name))
+    choices["country"] = country_choices(tuple(code for code, _name in choices["country"]), get_language())
+    return choices
+
+
+@lru_cache(maxsize=64)
+def country_choices(codes, language):
+    """(code, name) pairs sorted by name in ``language``: naming and sorting 250 countries is not free."""
+    return sorted(((code, countries.name(code)) for code in codes), key=lambda choice: choice[1])
+
+
+def forget_filter_choices(**kwargs):
+    """Drop the cached choices (a signal receiver, and called after imports and bulk changes)."""
+    cache.delete(CHOICES_CACHE_KEY)
+
+
+def _choice_rows():
+    """(parameter, code, name, order) rows for every filter's choices, in one query.
 
     All terms of each taxonomy, except languages and countries: of those only
     the ones published providers have, since the standards list hundreds.
@@ -210,9 +245,4 @@ def filter_choices():
         .values_list("param", "country", "label", "position")
         .order_by()
     )
-    rows = selects[0].union(*selects[1:])
-    choices = {param: [] for param in (*TAXONOMY_FIELDS, "country")}
-    for param, slug, name, order in sorted(rows, key=lambda row: (row[0], row[3], row[2])):
-        choices[param].append((slug, name))
-    choices["country"] = sorted(((code, countries.name(code)) for code, _ in choices["country"]), key=lambda c: c[1])
-    return choices
+    return list(selects[0].union(*selects[1:]))

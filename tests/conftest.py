@@ -1,6 +1,13 @@
 import pytest
+from django.core.cache import cache
 
 from providers.models import TAXONOMY_FIELDS, Provider, Source
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache, as cached search choices would outlive a test's data."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

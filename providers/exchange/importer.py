@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from providers import places
+from providers.filters import forget_filter_choices
 from providers.exchange.records import ORGANIZATION_FIELDS, SCALAR_FIELDS, TERM_FIELDS, ImportFileError, Record
 from providers.models import ImportRun, OpeningInterval, Organization, Provider, Source
 from providers.naming import first_free
@@ -176,6 +177,7 @@ def import_records(records, options: ImportOptions, progress=None) -> ImportRepo
         outcome = ImportRun.Outcome.PARTIAL if report.rejected else ImportRun.Outcome.SUCCEEDED
         report.run = _record_run(report, options, started_at, outcome, context)
         _write(report, context)
+    forget_filter_choices()
     report.written = True
     return report
 

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='provider',
-            index=models.Index(fields=['latitude', 'longitude'], name='provider_coordinates'),
+            index=models.Index(fields=['status', 'latitude', 'longitude'], name='provider_status_coordinates'),
         ),
         migrations.AddField(
             model_name='openinginterval',

@@ -209,8 +209,9 @@ class Provider(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "name"], name="provider_status_name"),
-            # Bounding-box prefilter of "near" searches: a latitude band first, then longitude.
-            models.Index(fields=["latitude", "longitude"], name="provider_coordinates"),
+            # Bounding-box prefilter of "near" searches: published listings, a latitude band, then longitude.
+            # Leading with status lets the planner pick it without statistics (SQLite has none by default).
+            models.Index(fields=["status", "latitude", "longitude"], name="provider_status_coordinates"),
             models.Index(fields=["status", "country"], name="provider_status_country"),
         ]
 
