@@ -1,5 +1,6 @@
 """The one FilterSet behind the search page (and, later, the API)."""
 
+import uuid
 from functools import lru_cache
 
 import django_filters
@@ -139,7 +140,7 @@ class ProviderFilter(django_filters.FilterSet):
         super().__init__(data, queryset=queryset if queryset is not None else Provider.objects.published(), **kwargs)
         self.resolution = None
         self.unlocated = None
-        choices = filter_choices()
+        choices, self.choices_generation = filter_choices()
         for name, filter_ in self.filters.items():
             if name in choices:
                 filter_.extra["choices"] = choices[name]
@@ -194,16 +195,21 @@ CHOICES_CACHE_SECONDS = 300
 
 
 def filter_choices():
-    """Choices for every filter that lists terms or codes, with names in the visitor's language."""
-    rows = cache.get(CHOICES_CACHE_KEY)
-    if rows is None:
-        rows = _choice_rows()
-        cache.set(CHOICES_CACHE_KEY, rows, CHOICES_CACHE_SECONDS)
+    """Choices for every filter that lists terms or codes, with names in the visitor's language.
+
+    Also returns the generation of the cached choices, which names fragments of
+    pages rendered from them.
+    """
+    cached = cache.get(CHOICES_CACHE_KEY)
+    if cached is None:
+        cached = {"rows": _choice_rows(), "generation": uuid.uuid4().hex}
+        cache.set(CHOICES_CACHE_KEY, cached, CHOICES_CACHE_SECONDS)
+    rows = cached["rows"]
     choices = {param: [] for param in (*TAXONOMY_FIELDS, "country")}
     for param, slug, name, order in sorted(rows, key=lambda row: (row[0], row[3], row[2])):
         choices[param].append((slug, name))
     choices["country"] = country_choices(tuple(code for code, _name in choices["country"]), get_language())
-    return choices
+    return choices, cached["generation"]
 
 
 @lru_cache(maxsize=64)
