@@ -8,7 +8,7 @@ from importlib import import_module
 from pathlib import Path
 
 from providers.exchange.files import decode_text, read_bytes
-from providers.exchange.records import ImportFileError
+from providers.exchange.records import ImportFileError, no_cyclic_garbage_collection
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,8 @@ def read_file(path: Path, format_name: str = "", source: str = ""):
     chosen = FORMATS[format_name] if format_name else detect_format(path)
     if not chosen.carries_source and not source:
         raise MissingSourceError(chosen)
-    records = chosen.read(path)
+    with no_cyclic_garbage_collection():
+        records = chosen.read(path)
     if not records:
         raise ImportFileError(f"{path.name} holds no records.")
     return chosen, records

@@ -19,7 +19,14 @@ from django.utils.text import slugify
 
 from providers import places
 from providers.filters import forget_filter_choices
-from providers.exchange.records import ORGANIZATION_FIELDS, SCALAR_FIELDS, TERM_FIELDS, ImportFileError, Record
+from providers.exchange.records import (
+    ORGANIZATION_FIELDS,
+    SCALAR_FIELDS,
+    TERM_FIELDS,
+    ImportFileError,
+    Record,
+    no_cyclic_garbage_collection,
+)
 from providers.models import ImportRun, OpeningInterval, Organization, Provider, Source
 from providers.naming import first_free
 
@@ -151,19 +158,20 @@ def import_records(records, options: ImportOptions, progress=None) -> ImportRepo
     context = _Context(records, options)
     seen_ids = {}
     changes_created, changes_updated = [], []
-    for done, record in enumerate(records, start=1):
-        if progress and (done % 500 == 0 or done == len(records)):
-            progress(done)
-        report.unmapped.update(record.unmapped)
-        change, errors = _plan(record, context, report, seen_ids)
-        if errors:
-            report.rejected.append((record, errors))
-        elif change is None:
-            report.unchanged += 1
-        elif change.provider.pk is None:
-            changes_created.append(change)
-        else:
-            changes_updated.append(change)
+    with no_cyclic_garbage_collection():
+        for done, record in enumerate(records, start=1):
+            if progress and (done % 500 == 0 or done == len(records)):
+                progress(done)
+            report.unmapped.update(record.unmapped)
+            change, errors = _plan(record, context, report, seen_ids)
+            if errors:
+                report.rejected.append((record, errors))
+            elif change is None:
+                report.unchanged += 1
+            elif change.provider.pk is None:
+                changes_created.append(change)
+            else:
+                changes_updated.append(change)
     report.created, report.updated = changes_created, changes_updated
     if options.dry_run:
         return report

@@ -7,6 +7,8 @@ lets each format be one small module.
 """
 
 import re
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from providers.models import TAXONOMY_FIELDS
@@ -70,6 +72,22 @@ def normalise_clock(text: str, *, closing: bool = False) -> str | None:
         return None
     clock = f"{int(match[1]):02d}:{match[2]}"
     return "00:00" if closing and clock == "24:00" else clock
+
+
+@contextmanager
+def no_cyclic_garbage_collection():
+    """Pause the cyclic garbage collector while building many objects that all stay alive.
+
+    Reading and validating a file creates objects by the hundred thousand; the
+    collector kept scanning them for cycles, which cost a fifth of the time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class ImportFileError(Exception):
