@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 
 from providers.models import TAXONOMY_FIELDS, Provider, Source
@@ -13,6 +14,20 @@ def empty_cache():
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def curator(db):
+    """A staff account in the Curators group, which a migration creates."""
+    user = User.objects.create_user(username="curator", password="curator-password", is_staff=True)
+    user.groups.add(Group.objects.get(name="Curators"))
+    return user
+
+
+@pytest.fixture
+def curator_client(client, curator):
+    client.force_login(curator)
+    return client
 
 
 @pytest.fixture

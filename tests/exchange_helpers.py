@@ -18,6 +18,24 @@ def write_our_csv(path, rows, columns=COLUMNS):
     return path
 
 
+def samhsa_row(**values):
+    """A row of the SAMHSA 2015 directory (a real one), with ``values`` changed."""
+    return {
+        "Name1": "Shelby County Treatment Center",
+        "Address1": "750 Highway 31 South",
+        "City": "Alabaster",
+        "State": "AL",
+        "ZIP_Code": "35007",
+        "Contact": "(205)216-0200",
+        "Keys": "SA/MM/BU/OP/",
+        "ID": "4041AL35007",
+        "Longitude": "-86.78738528247351",
+        "Latitude": "33.21345712673533",
+        "Match Score": "100.0",
+        **values,
+    }
+
+
 def run(command, *args):
     """Run a management command; return what it printed."""
     out = io.StringIO()

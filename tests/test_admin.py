@@ -69,19 +69,6 @@ def form_errors(response):
     return response.context["adminform"].form.errors
 
 
-@pytest.fixture
-def curator(db):
-    user = User.objects.create_user(username="curator", password="curator-password", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curators"))
-    return user
-
-
-@pytest.fixture
-def curator_client(client, curator):
-    client.force_login(curator)
-    return client
-
-
 # --- Pages render ------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from providers.models import ImportRun, Modality, PendingImport, Provider, Source
+from tests.exchange_helpers import samhsa_row
 
 pytestmark = pytest.mark.django_db
 
@@ -76,19 +77,6 @@ def nothing_written():
 
 def message_texts(response):
     return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-@pytest.fixture
-def curator(db):
-    user = User.objects.create_user(username="curator", password="curator-password", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curators"))
-    return user
-
-
-@pytest.fixture
-def curator_client(client, curator):
-    client.force_login(curator)
-    return client
 
 
 @pytest.fixture
@@ -350,19 +338,7 @@ def test_invalid_options_are_form_errors(curator_client, fields, field, expected
 
 
 def test_a_samhsa_file_needs_a_source(curator_client):
-    row = {
-        "Name1": "Shelby County Treatment Center",
-        "Address1": "750 Highway 31 South",
-        "City": "Alabaster",
-        "State": "AL",
-        "ZIP_Code": "35007",
-        "Contact": "(205)216-0200",
-        "Keys": "SA/MM/BU/OP/",
-        "ID": "4041AL35007",
-        "Longitude": "-86.78738528247351",
-        "Latitude": "33.21345712673533",
-        "Match Score": "100.0",
-    }
+    row = samhsa_row()
 
     without = upload(curator_client, csv_file(row, header=SAMHSA_HEADER, name="directory.csv"))
     assert "The SAMHSA 2015 directory CSV format names no source" in file_errors(without, "source")

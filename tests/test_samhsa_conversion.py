@@ -6,6 +6,7 @@ import json
 import pytest
 
 from providers.exchange import samhsa
+from tests.exchange_helpers import samhsa_row
 
 
 HEADER = [
@@ -23,22 +24,7 @@ def write_rows(path, rows):
     return path
 
 
-def row(**values):
-    base = {
-        "Name1": "Shelby County Treatment Center",
-        "Address1": "750 Highway 31 South",
-        "City": "Alabaster",
-        "State": "AL",
-        "ZIP_Code": "35007",
-        "Contact": "(205)216-0200",
-        "Keys": "SA/MM/BU/OP/",
-        "ID": "4041AL35007",
-        "Longitude": "-86.78738528247351",
-        "Latitude": "33.21345712673533",
-        "Match Score": "100.0",
-    }
-    base.update(values)
-    return base
+row = samhsa_row
 
 
 def read(tmp_path, *rows):
