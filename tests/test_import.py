@@ -223,3 +223,24 @@ def test_a_django_fixture_is_sent_to_loaddata(tmp_path):
 
     with pytest.raises(CommandError, match="loaddata"):
         import_file(path)
+
+
+def test_planning_in_parallel_processes_gives_the_same_result_as_in_one(tmp_path, monkeypatch):
+    from providers.exchange import importer
+
+    rows = [{**HOSTEL, "external_id": f"KE-{number}", "name": f"Hostel {number}", "modalities": "peer-support"} for number in range(40)]
+    rows[7] = {**rows[7], "latitude": "95", "longitude": "0"}
+    rows[30] = {**rows[30], "external_id": "KE-3"}
+    path = write_our_csv(tmp_path / "many.csv", rows)
+    import_file(path, "--skip-invalid")
+    rows[12] = {**rows[12], "city": "Eldoret"}
+    changed = write_our_csv(tmp_path / "changed.csv", rows)
+
+    serial = import_file(changed, "--skip-invalid", "--dry-run")
+    monkeypatch.setattr(importer, "PARALLEL_MIN_RECORDS", 2)
+    parallel = import_file(changed, "--skip-invalid", "--dry-run")
+
+    assert parallel == serial
+    assert "0 created, 1 updated, 37 unchanged, 2 rejected." in parallel
+    assert "updated record 13 (external id KE-12): city" in parallel
+    assert "record 31 (external id KE-3): external_id: 'KE-3' already appears in record 4" in parallel
