@@ -110,10 +110,16 @@ def read_csv(path, options=None):
     text = read_text(path)
     header, rows = read_csv_rows(text, path.name)
     _check_header(header, text.partition("\n")[0], path.name)
+    columns = _Columns(header)
     records = []
     for number, row in enumerate(rows, start=1):
         extra = row.pop(None, None)
-        record = _record_from_cells(number, {name: unguard_formula((value or "").strip()) for name, value in row.items()})
+        cells = {}
+        for name, value in row.items():
+            value = value.strip() if value else ""
+            # unguard_formula, inlined: this loop runs for every cell of the file.
+            cells[name] = value[1:] if value[:1] == "'" and needs_guard(value[1:]) else value
+        record = _record_from_cells(number, cells, columns)
         if extra:
             record.add_error("row", f"has {len(header) + len(extra)} cells; the header has {len(header)}")
         records.append(record)
@@ -138,20 +144,36 @@ def _check_header(header, header_line, name):
         raise ImportFileError(f"{name} repeats the column(s): {', '.join(duplicated)}.")
 
 
-def _record_from_cells(number, cells):
+class _Columns:
+    """Which of our columns a file has, worked out once rather than for every row."""
+
+    def __init__(self, names):
+        present = set(names)
+        self.text = [name for name in SCALAR_FIELDS if name in present and name not in _TYPED_FIELDS]
+        self.typed = [name for name in SCALAR_FIELDS if name in present and name in _TYPED_FIELDS]
+        self.terms = [name for name in TERM_FIELDS if name in present]
+        self.hours = HOURS_COLUMN in present
+        self.organization = any(column in present for column in ORGANIZATION_COLUMNS)
+
+
+def _record_from_cells(number, cells, columns):
     record = Record(number=number, external_id=cells.get("external_id", ""), source=cells.get("source", ""))
     record.slug = cells.get("slug", "")
-    for name in SCALAR_FIELDS:
-        if name in cells:
-            record.values[name] = _parse_cell(record, name, cells[name])
-    for name in TERM_FIELDS:
-        if name in cells:
-            record.terms[name] = [value.strip() for value in cells[name].split(MULTI_VALUE_SEPARATOR) if value.strip()]
-    if HOURS_COLUMN in cells:
+    values = record.values
+    for name in columns.text:
+        values[name] = cells[name]
+    for name in columns.typed:
+        values[name] = _parse_cell(record, name, cells[name])
+    for name in columns.terms:
+        record.terms[name] = [value.strip() for value in cells[name].split(MULTI_VALUE_SEPARATOR) if value.strip()]
+    if columns.hours:
         record.opening_hours = _read_hours(record, cells[HOURS_COLUMN])
-    if any(column in cells for column in ORGANIZATION_COLUMNS):
+    if columns.organization:
         record.organization = _organization(cells)
     return record
+
+
+_TYPED_FIELDS = {*NUMBER_FIELDS, *BOOLEAN_FIELDS, "last_verified"}
 
 
 def _parse_cell(record, name, text):
