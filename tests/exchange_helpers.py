@@ -9,7 +9,7 @@ from providers.exchange.ours import COLUMNS
 
 
 def write_our_csv(path, rows, columns=COLUMNS):
-    """Write ``rows`` (dicts of column -> cell text) as our CSV at ``path``; return the path."""
+    """Write ``rows`` (dicts of column -> cell text) as a CSV with our columns, or ``columns``; return the path."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()

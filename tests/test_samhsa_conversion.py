@@ -1,13 +1,11 @@
 """The SAMHSA 2015 directory conversion behind the demo fixture."""
 
-import csv
 import json
 
 import pytest
 
 from providers.exchange import samhsa
-from tests.exchange_helpers import samhsa_row
-
+from tests.exchange_helpers import samhsa_row, write_our_csv
 
 HEADER = [
     "Name1", "Name2", "Name3", "Address1", "Address2", "Address3", "City", "State", "ZIP_Code",
@@ -16,12 +14,7 @@ HEADER = [
 
 
 def write_rows(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HEADER)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({column: row.get(column, "") for column in HEADER})
-    return path
+    return write_our_csv(path, rows, columns=HEADER)
 
 
 row = samhsa_row
