@@ -12,4 +12,5 @@ urlpatterns = [
     path("about/", views.about, name="about"),
     path("providers/", include("providers.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("providers.api.urls")),
 ]

@@ -7,6 +7,8 @@ import django_filters
 from django import forms
 from django.core.cache import cache
 from django.utils.translation import get_language
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from django.db.models import Exists, F, IntegerField, OuterRef, Value
 from django.db.models import CharField as CharType
 from django.utils import timezone
@@ -34,6 +36,7 @@ MAX_RADIUS_KM = 500
 MORE_FILTERS = ("medication", "payment", "population", "language", "telehealth", "open_now", "sort")
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class TermFilter(django_filters.MultipleChoiceFilter):
     """Providers tagged with any of the chosen terms of one taxonomy."""
 

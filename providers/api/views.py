@@ -1,0 +1,76 @@
+"""The read-only public API, /api/v1/: the search page's data for partners' programs."""
+
+from django.db.models import Count
+from django.utils.cache import patch_cache_control
+from django_countries import countries
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import viewsets
+from rest_framework.response import Response
+
+from providers.api.pagination import PageWithoutCount
+from providers.api.serializers import CountrySerializer, ProviderSerializer, TermSerializer
+from providers.filters import ProviderFilter
+from providers.models import Provider, attach_terms
+
+# Public data changes rarely; shared caches may keep a response this long.
+PUBLIC_MAX_AGE = 300
+
+
+class PublicReadOnlyMixin:
+    """Every public API response: readable from any site, cacheable by anyone."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method in ("GET", "HEAD"):
+            response["Access-Control-Allow-Origin"] = "*"
+            if response.status_code == 200:
+                patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+        return response
+
+
+class ProviderViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
+    """Published providers, filtered exactly like the search page (the same FilterSet)."""
+
+    serializer_class = ProviderSerializer
+    lookup_field = "slug"
+    lookup_value_regex = "[^/]+"
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProviderFilter
+    pagination_class = PageWithoutCount
+
+    def get_queryset(self):
+        return Provider.objects.published().with_organization_and_source()
+
+    def list(self, request, *args, **kwargs):
+        page = attach_terms(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        [provider] = attach_terms([self.get_object()])
+        return Response(self.get_serializer(provider).data)
+
+
+def term_viewset(model):
+    """A read-only list of one taxonomy's terms, in their display order."""
+    return type(
+        f"{model.__name__}ViewSet",
+        (PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet),
+        {
+            "queryset": model.objects.all(),
+            "serializer_class": TermSerializer,
+            "lookup_field": "slug",
+            "pagination_class": None,
+            "__doc__": f"Every {model._meta.verbose_name} term: slug, name, description, order.",
+        },
+    )
+
+
+class CountryViewSet(PublicReadOnlyMixin, viewsets.ViewSet):
+    """Countries with published providers, and how many."""
+
+    serializer_class = CountrySerializer
+
+    def list(self, request):
+        rows = Provider.objects.published().values("country").annotate(providers=Count("pk")).order_by("country")
+        data = [{"code": row["country"], "name": countries.name(row["country"]), "providers": row["providers"]} for row in rows]
+        return Response(CountrySerializer(data, many=True).data)
