@@ -141,3 +141,16 @@ def test_the_schema_and_docs_are_served_from_the_site(client):
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs
     assert "cdn" not in docs.lower()
+
+
+def test_anonymous_clients_are_throttled_with_a_retry_after(client, monkeypatch):
+    from rest_framework.throttling import AnonRateThrottle
+
+    # DRF reads the configured rates once, at import; the test sets a small one directly.
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/minute"})
+    statuses = [client.get("/api/v1/modalities/").status_code for _ in range(4)]
+    refused = client.get("/api/v1/modalities/")
+
+    assert statuses == [200, 200, 200, 429]
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
