@@ -118,6 +118,9 @@ class ProviderFilter(django_filters.FilterSet):
         widget=OptInCheckbox,
         method=lambda queryset, name, value: queryset.open_at(timezone.now()) if value else queryset,
     )
+    modified_after = django_filters.IsoDateTimeFilter(
+        label="Changed after", field_name="updated_at", lookup_expr="gt", help_text="ISO 8601 date and time."
+    )
     sort = django_filters.ChoiceFilter(
         label="Sort by",
         choices=[

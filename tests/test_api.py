@@ -1,11 +1,15 @@
 """The public API, /api/v1/: read-only, filtered like the search page, paged without counting."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from rest_framework.throttling import AnonRateThrottle
 
 from providers.models import Provider
 
@@ -144,8 +148,6 @@ def test_the_schema_and_docs_are_served_from_the_site(client):
 
 
 def test_anonymous_clients_are_throttled_with_a_retry_after(client, monkeypatch):
-    from rest_framework.throttling import AnonRateThrottle
-
     # DRF reads the configured rates once, at import; the test sets a small one directly.
     monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/minute"})
     statuses = [client.get("/api/v1/modalities/").status_code for _ in range(4)]
@@ -154,3 +156,21 @@ def test_anonymous_clients_are_throttled_with_a_retry_after(client, monkeypatch)
     assert statuses == [200, 200, 200, 429]
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) > 0
+
+
+def test_modified_after_keeps_what_changed_since(client, make_provider):
+    old = make_provider(name="Old")
+    Provider.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=30))
+    make_provider(name="New")
+    since = (timezone.now() - timedelta(days=1)).isoformat()
+
+    assert names(client.get("/api/v1/providers/", {"modified_after": since})) == ["New"]
+    assert client.get("/api/v1/providers/?modified_after=yesterday").status_code == 400
+
+
+def test_a_provider_answers_304_when_unchanged_since(client, listings):
+    response = client.get("/api/v1/providers/harbour-clinic-mombasa/")
+
+    assert response["Last-Modified"]
+    again = client.get("/api/v1/providers/harbour-clinic-mombasa/", HTTP_IF_MODIFIED_SINCE=response["Last-Modified"])
+    assert again.status_code == 304

@@ -2,6 +2,7 @@
 
 from django.db.models import Count
 from django.utils.cache import patch_cache_control
+from django.utils.http import http_date
 from django_countries import countries
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
@@ -47,7 +48,8 @@ class ProviderViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         [provider] = attach_terms([self.get_object()])
-        return Response(self.get_serializer(provider).data)
+        # With the ETag, lets clients revalidate with If-Modified-Since as well (304).
+        return Response(self.get_serializer(provider).data, headers={"Last-Modified": http_date(provider.updated_at.timestamp())})
 
 
 def term_viewset(model):

@@ -10,6 +10,7 @@ import random
 import statistics
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
@@ -60,7 +61,7 @@ def percentile(timings, share):
 
 
 class Command(BaseCommand):
-    help = "Measure search server time (p50/p95, queries per request) over N synthetic providers."
+    help = "Measure search and API server time (p50/p95, queries per request) over N synthetic providers."
 
     def add_arguments(self, parser):
         parser.add_argument("--providers", type=int, default=100_000)
@@ -86,23 +87,26 @@ class Command(BaseCommand):
             return f"near={city.latitude:.4f},{city.longitude:.4f}&radius=50"
 
         scenarios = {
-            "near 50 km (lat,lon)": near_coordinates,
-            "near 50 km (city name)": lambda: f"near={rng.choice(cities).name}&radius=50",
+            "near 50 km (lat,lon)": lambda: "/providers/?" + near_coordinates(),
+            "near 50 km (city name)": lambda: f"/providers/?near={rng.choice(cities).name}&radius=50",
+            "API list": lambda: f"/api/v1/providers/?page={rng.randint(1, 5)}",
+            "API list, modality": lambda: "/api/v1/providers/?modality=" + rng.choice(TERMS["modalities"]),
+            "API list, near 50 km": lambda: "/api/v1/providers/?" + near_coordinates(),
         }
         results = {"database": connection.vendor, "providers": providers, "requests": requests, "scenarios": {}}
         client = Client(HTTP_HOST="localhost")
         for name, make_query in scenarios.items():
-            client.get("/providers/?" + make_query())  # warm the gazetteer and caches
+            client.get(make_query())  # warm the gazetteer and caches
             timings, queries, found = [], [], []
             with override_settings(DEBUG=True):
                 for _ in range(requests):
-                    query = make_query()
+                    url = make_query()
                     reset_queries()
                     started = time.perf_counter()
-                    response = client.get("/providers/?" + query)
+                    response = client.get(url)
                     timings.append((time.perf_counter() - started) * 1000)
                     queries.append(len(connection.queries))
-                    found.append(ProviderFilter(QueryDict(query)).qs.count())  # outside the timing
+                    found.append(ProviderFilter(QueryDict(urlsplit(url).query)).qs.count())  # outside the timing
                     if response.status_code != 200:
                         raise CommandError(f"{name}: status {response.status_code}")
             results["scenarios"][name] = {
