@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from providers.api import views
+from providers.api import hsds_views, views
 from providers.models import CareSetting, Language, Medication, Modality, PaymentOption, Population
 
 router = SimpleRouter()
@@ -22,6 +22,22 @@ app_name = "api"
 
 urlpatterns = [
     path("v1/", include(router.urls)),
+    # Open Referral HSDS 3.0, read-only (see providers/api/hsds_views.py).
+    path("hsds/", hsds_views.RootView.as_view(), name="hsds-root"),
+    path("hsds/services", hsds_views.ServiceListView.as_view(), name="hsds-services"),
+    path("hsds/services/<str:identifier>", hsds_views.ServiceDetailView.as_view(), name="hsds-service"),
+    path("hsds/service_at_locations", hsds_views.ServiceAtLocationListView.as_view(), name="hsds-service-at-locations"),
+    path(
+        "hsds/service_at_locations/<str:identifier>",
+        hsds_views.ServiceAtLocationDetailView.as_view(),
+        name="hsds-service-at-location",
+    ),
+    path("hsds/organizations", hsds_views.OrganizationListView.as_view(), name="hsds-organizations"),
+    path("hsds/organizations/<str:identifier>", hsds_views.OrganizationDetailView.as_view(), name="hsds-organization"),
+    path("hsds/taxonomies", hsds_views.TaxonomyListView.as_view(), name="hsds-taxonomies"),
+    path("hsds/taxonomies/<str:identifier>", hsds_views.TaxonomyDetailView.as_view(), name="hsds-taxonomy"),
+    path("hsds/taxonomy_terms", hsds_views.TaxonomyTermListView.as_view(), name="hsds-taxonomy-terms"),
+    path("hsds/taxonomy_terms/<str:identifier>", hsds_views.TaxonomyTermDetailView.as_view(), name="hsds-taxonomy-term"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -1,0 +1,222 @@
+"""The read-only Open Referral HSDS 3.0 API at /api/hsds/."""
+
+import datetime
+import json
+
+import pytest
+
+from providers.api import hsds_views
+from providers.models import Organization, Provider, Source
+from tests.test_hsds import compiled_validator, problems
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def listings(make_provider):
+    ministry = Source.objects.create(slug="ministry", name="Ministry of Health")
+    coastal = Organization.objects.create(
+        slug="coastal-health", name="Coastal Health", website="https://coastal.example/", description="Clinics."
+    )
+    harbour = make_provider(
+        name="Harbour Clinic",
+        description="Methadone and counselling by the harbour.",
+        country="KE",
+        city="Mombasa",
+        street_address="Moi Avenue 12",
+        postal_code="80100",
+        latitude=-4.0435,
+        longitude=39.6682,
+        phone="+254722123456",
+        intake_phone="+254722123457;ext=12",
+        email="help@harbour.example",
+        website="https://harbour.example/",
+        telehealth=True,
+        last_verified=datetime.date(2025, 3, 1),
+        source=ministry,
+        external_id="KE-1",
+        organization=coastal,
+        modalities=["mat", "counseling"],
+        languages=["sw", "en"],
+    )
+    lakeside = make_provider(name="Lakeside Centre", country="UG", city="Kampala")
+    draft = make_provider(name="Prairie Centre", country="CA", status=Provider.Status.DRAFT)
+    return {"harbour": harbour, "lakeside": lakeside, "draft": draft}
+
+
+def id_of(provider):
+    return hsds_views.service_id(provider.source.slug if provider.source_id else "", provider.external_id, provider.slug)
+
+
+def assert_page(body, **expected):
+    for key in ("total_items", "total_pages", "page_number", "size", "first_page", "last_page", "empty", "contents"):
+        assert key in body
+    for key, value in expected.items():
+        assert body[key] == value, key
+
+
+def test_the_root_names_the_version_and_the_openapi_document(client):
+    response = client.get("/api/hsds/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["version"] == "3.0"
+    assert body["profile"].startswith("https://openreferral.org")
+    assert body["openapi_url"].endswith("openapi.json")
+
+
+def test_services_are_the_published_providers_in_hsds_list_form(client, listings):
+    response = client.get("/api/hsds/services")
+    assert response.status_code == 200
+    body = response.json()
+    assert_page(body, total_items=2, total_pages=1, page_number=1, first_page=True, last_page=True, empty=False)
+    assert [service["name"] for service in body["contents"]] == ["Harbour Clinic", "Lakeside Centre"]
+    assert body["contents"][0]["id"] == id_of(listings["harbour"])
+    for service in body["contents"]:
+        assert problems(compiled_validator("service_list.json"), service) == []
+
+
+def test_full_services_validate_as_full_services(client, listings):
+    body = client.get("/api/hsds/services?full=true").json()
+    assert len(body["contents"]) == 2
+    for service in body["contents"]:
+        assert problems(compiled_validator("service.json"), service) == []
+        assert service["service_at_locations"]
+
+
+def test_services_are_paged(client, make_provider):
+    for number in range(5):
+        make_provider(name=f"Clinic {number}")
+    first = client.get("/api/hsds/services?per_page=2").json()
+    assert_page(first, total_items=5, total_pages=3, page_number=1, size=2, first_page=True, last_page=False)
+    assert [service["name"] for service in first["contents"]] == ["Clinic 0", "Clinic 1"]
+    last = client.get("/api/hsds/services?per_page=2&page=3").json()
+    assert_page(last, page_number=3, first_page=False, last_page=True, empty=False)
+    assert [service["name"] for service in last["contents"]] == ["Clinic 4"]
+    beyond = client.get("/api/hsds/services?per_page=2&page=9").json()
+    assert_page(beyond, contents=[], empty=True, last_page=True)
+
+
+def test_page_size_is_capped_and_bad_values_fall_back(client, listings):
+    assert client.get("/api/hsds/services?per_page=1000").json()["size"] == 100
+    assert client.get("/api/hsds/services?per_page=x&page=-1").json()["size"] == 50
+    assert client.get("/api/hsds/services?per_page=x&page=-1").json()["page_number"] == 1
+
+
+def test_the_count_is_capped(client, listings, monkeypatch):
+    monkeypatch.setattr(hsds_views, "COUNT_CAP", 1)
+    body = client.get("/api/hsds/services?per_page=1").json()
+    assert body["total_items"] == 1
+    assert len(body["contents"]) == 1
+
+
+def test_a_service_is_found_by_its_id(client, listings):
+    response = client.get(f"/api/hsds/services/{id_of(listings['harbour'])}")
+    assert response.status_code == 200
+    service = response.json()
+    assert problems(compiled_validator("service.json"), service) == []
+    assert service["name"] == "Harbour Clinic"
+    assert service["organization"]["name"] == "Coastal Health"
+    assert {language["code"] for language in service["languages"]} == {"sw", "en"}
+
+
+def test_a_provider_without_source_or_organization_is_found_too(client, listings):
+    service = client.get(f"/api/hsds/services/{id_of(listings['lakeside'])}").json()
+    assert problems(compiled_validator("service.json"), service) == []
+    assert service["name"] == "Lakeside Centre"
+
+
+@pytest.mark.parametrize("identifier", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_an_unknown_service_is_a_404(client, listings, identifier):
+    assert client.get(f"/api/hsds/services/{identifier}").status_code == 404
+
+
+def test_a_draft_is_not_served(client, listings):
+    assert client.get(f"/api/hsds/services/{id_of(listings['draft'])}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/hsds/", "/api/hsds/services", "/api/hsds/organizations", "/api/hsds/taxonomies"])
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_writing_is_not_allowed(client, listings, path, method):
+    assert getattr(client, method)(path).status_code == 405
+
+
+def test_a_service_detail_post_is_not_allowed(client, listings):
+    assert client.post(f"/api/hsds/services/{id_of(listings['harbour'])}").status_code == 405
+
+
+def test_responses_are_public_cacheable_and_open_to_other_sites(client, listings):
+    response = client.get("/api/hsds/services")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "public" in response["Cache-Control"]
+
+
+def test_ndjson_streams_one_full_service_per_line(client, listings):
+    response = client.get("/api/hsds/services?format=ndjson")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/x-ndjson")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert len(lines) == 2
+    documents = [json.loads(line) for line in lines]
+    for document in documents:
+        assert problems(compiled_validator("service.json"), document) == []
+    assert [document["name"] for document in documents] == ["Harbour Clinic", "Lakeside Centre"]
+
+
+def test_organizations_are_those_with_published_providers(client, listings):
+    Organization.objects.create(slug="idle", name="Idle Org")
+    body = client.get("/api/hsds/organizations").json()
+    assert_page(body, total_items=1)
+    [organization] = body["contents"]
+    assert organization["name"] == "Coastal Health"
+    assert problems(compiled_validator("organization_list.json"), organization) == []
+    detail = client.get(f"/api/hsds/organizations/{organization['id']}")
+    assert detail.status_code == 200
+    assert problems(compiled_validator("organization.json"), detail.json()) == []
+    assert client.get("/api/hsds/organizations/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_taxonomies_and_terms_are_listed_and_found(client, listings):
+    taxonomies = client.get("/api/hsds/taxonomies").json()
+    assert taxonomies["total_items"] == len(taxonomies["contents"]) > 0
+    taxonomy = taxonomies["contents"][0]
+    assert client.get(f"/api/hsds/taxonomies/{taxonomy['id']}").json() == taxonomy
+    terms = client.get(f"/api/hsds/taxonomy_terms?taxonomy_id={taxonomy['id']}&per_page=100").json()
+    assert terms["contents"]
+    assert {term["taxonomy_detail"]["id"] for term in terms["contents"]} == {taxonomy["id"]}
+    term = terms["contents"][0]
+    assert client.get(f"/api/hsds/taxonomy_terms/{term['id']}").json() == term
+    assert client.get("/api/hsds/taxonomy_terms/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_the_service_ids_match_the_export(client, listings):
+    """The API's ids are the HSDS export's, so a partner can join the two."""
+    from providers.exchange import hsds
+    from providers.exchange.records import iter_export_records
+
+    exported = {hsds.document_for(record)["id"] for record in iter_export_records(Provider.objects.published())}
+    listed = {service["id"] for service in client.get("/api/hsds/services").json()["contents"]}
+    assert listed == exported
+
+
+def test_service_at_locations_are_listed_and_found(client, listings):
+    body = client.get("/api/hsds/service_at_locations").json()
+    assert_page(body, total_items=2)
+    for at_location in body["contents"]:
+        assert problems(compiled_validator("service_at_location_list.json"), at_location) == []
+    first = body["contents"][0]
+    assert first["service_id"] == id_of(listings["harbour"])
+    assert first["service"]["name"] == "Harbour Clinic"
+    detail = client.get(f"/api/hsds/service_at_locations/{first['id']}")
+    assert detail.status_code == 200
+    assert problems(compiled_validator("service_at_location.json"), detail.json()) == []
+    assert detail.json()["location_id"] == first["location_id"]
+    assert client.get("/api/hsds/service_at_locations/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_a_page_of_services_runs_a_constant_number_of_queries(client, make_provider, django_assert_max_num_queries):
+    for number in range(30):
+        make_provider(name=f"Clinic {number}", languages=["en"], modalities=["mat"])
+    client.get("/api/hsds/services")  # warm up anything cached per process
+    with django_assert_max_num_queries(20):
+        assert len(client.get("/api/hsds/services?per_page=30").json()["contents"]) == 30
