@@ -4,7 +4,10 @@ import datetime
 
 import pytest
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from providers.exchange import importer
 from providers.models import ImportRun, Organization, Provider, Source
 from tests.exchange_helpers import run, write_our_csv
 
@@ -226,8 +229,6 @@ def test_a_django_fixture_is_sent_to_loaddata(tmp_path):
 
 
 def test_planning_in_parallel_processes_gives_the_same_result_as_in_one(tmp_path, monkeypatch):
-    from providers.exchange import importer
-
     rows = [{**HOSTEL, "external_id": f"KE-{number}", "name": f"Hostel {number}", "modalities": "peer-support"} for number in range(40)]
     rows[7] = {**rows[7], "latitude": "95", "longitude": "0"}
     rows[30] = {**rows[30], "external_id": "KE-3"}
@@ -244,3 +245,11 @@ def test_planning_in_parallel_processes_gives_the_same_result_as_in_one(tmp_path
     assert "0 created, 1 updated, 37 unchanged, 2 rejected." in parallel
     assert "updated record 13 (external id KE-12): city" in parallel
     assert "record 31 (external id KE-3): external_id: 'KE-3' already appears in record 4" in parallel
+
+
+def test_a_large_import_refreshes_the_query_planners_statistics(partner_file, monkeypatch):
+    monkeypatch.setattr(importer, "REFRESH_STATISTICS_AFTER", 2)
+    with CaptureQueriesContext(connection) as queries:
+        import_file(partner_file)
+
+    assert any(query["sql"].startswith("ANALYZE") for query in queries)

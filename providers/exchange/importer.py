@@ -492,6 +492,22 @@ def _write(report, context):
         Provider.objects.bulk_update(updated, sorted(fields), batch_size=500)
     _write_terms(report)
     _write_hours(report)
+    if len(report.created) + len(report.updated) >= REFRESH_STATISTICS_AFTER:
+        _refresh_statistics()
+
+
+# After writing this many listings, the query planner's statistics describe another table:
+# without fresh ones PostgreSQL took 90 ms instead of 1 ms for a page of 100,000 fresh listings.
+REFRESH_STATISTICS_AFTER = 1000
+
+
+def _refresh_statistics():
+    tables = [Provider._meta.db_table, OpeningInterval._meta.db_table] + [
+        Provider._meta.get_field(name).remote_field.through._meta.db_table for name in TERM_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def _insert_providers(providers, run):
