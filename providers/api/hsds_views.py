@@ -107,11 +107,11 @@ def _canonical_uuid(text):
 
 def service_id(source_slug, external_id, slug):
     """The id the HSDS writer gives the service of this provider (see hsds._provider_key)."""
-    return hsds._uid("provider", source_slug or "", external_id or slug)
+    return hsds.stable_id("provider", source_slug or "", external_id or slug)
 
 
 def organization_id(slug):
-    return hsds._uid("organization", slug)
+    return hsds.stable_id("organization", slug)
 
 
 def published_providers():
@@ -141,7 +141,7 @@ def organization_list_document(document):
 
 def service_at_location_id(source_slug, external_id, slug):
     """Each provider is one service at one location; the writer's id of that pairing."""
-    return hsds._uid("provider", source_slug or "", external_id or slug, "service_at_location")
+    return hsds.stable_id("provider", source_slug or "", external_id or slug, "service_at_location")
 
 
 def service_at_location_document(document, full=False):
@@ -184,7 +184,7 @@ def organization_document(organization):
         **({"website": organization.website} if organization.website else {}),
         "organization_identifiers": [
             {
-                "id": hsds._uid("organization", organization.slug, "identifier"),
+                "id": hsds.stable_id("organization", organization.slug, "identifier"),
                 "identifier_type": hsds.ORGANIZATION_SLUG_TYPE,
                 "identifier": organization.slug,
             }

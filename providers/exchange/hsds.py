@@ -299,12 +299,12 @@ REQUIRED_COLUMNS = {
 }
 
 
-def _uid(*parts: str) -> str:
+def stable_id(*parts: str) -> str:
     # A JSON list keeps the parts apart even when an external id contains a separator.
     return str(uuid.uuid5(NAMESPACE, json.dumps(parts)))
 
 
-TAXONOMY_IDS = {key: _uid("taxonomy", name) for key, (name, _description) in TAXONOMIES.items()}
+TAXONOMY_IDS = {key: stable_id("taxonomy", name) for key, (name, _description) in TAXONOMIES.items()}
 
 
 # Reading ------------------------------------------------------------------
@@ -876,7 +876,7 @@ class Vocabulary:
     def term_document(self, taxonomy, code):
         name, description = self.terms[taxonomy].get(code, (code, ""))
         return {
-            "id": _uid("taxonomy", TAXONOMIES[taxonomy][0], "term", code),
+            "id": stable_id("taxonomy", TAXONOMIES[taxonomy][0], "term", code),
             "code": code,
             "name": name,
             "description": description,
@@ -920,7 +920,7 @@ def document_for(record: Record, vocabulary: Vocabulary | None = None) -> dict:
     values = record.values
     last_verified = values.get("last_verified")
     service = _compact(
-        id=_uid(*key),
+        id=stable_id(*key),
         name=_value(values, "name"),
         description=_value(values, "description"),
         url=_value(values, "website"),
@@ -929,7 +929,7 @@ def document_for(record: Record, vocabulary: Vocabulary | None = None) -> dict:
         assured_date=last_verified.isoformat() if isinstance(last_verified, date) else last_verified,
         phones=[_phone_document(key, field, values[field]) for field in PHONE_FIELDS if values.get(field)],
         languages=[
-            {"id": _uid(*key, "language", code), "name": vocabulary.name("languages", code), "code": code}
+            {"id": stable_id(*key, "language", code), "name": vocabulary.name("languages", code), "code": code}
             for code in record.terms.get("languages", [])
         ],
         attributes=_term_attributes(record, key, vocabulary) + _flag_attributes(record, key, vocabulary),
@@ -937,7 +937,7 @@ def document_for(record: Record, vocabulary: Vocabulary | None = None) -> dict:
     service["organization"] = _organization_document(record, key, vocabulary)
     service["service_at_locations"] = [
         {
-            "id": _uid(*key, "service_at_location"),
+            "id": stable_id(*key, "service_at_location"),
             **_compact(schedules=_schedule_documents(record, key)),
             "location": _location_document(record, key, vocabulary),
         }
@@ -964,7 +964,7 @@ def _phone_document(key, field, stored):
     if extension and not extension.isdigit():
         number, extension = stored, ""
     return _compact(
-        id=_uid(*key, "phone", field),
+        id=stable_id(*key, "phone", field),
         number=number,
         extension=int(extension) if extension else None,
         type="voice",
@@ -978,7 +978,7 @@ def _attribute(identifier, entity, term, value=None):
 
 def _term_attributes(record, key, vocabulary):
     return [
-        _attribute(_uid(*key, "attribute", field, slug), "service", vocabulary.term_document(field, slug))
+        _attribute(stable_id(*key, "attribute", field, slug), "service", vocabulary.term_document(field, slug))
         for field in ATTRIBUTE_FIELDS
         for slug in record.terms.get(field, [])
     ]
@@ -987,7 +987,7 @@ def _term_attributes(record, key, vocabulary):
 def _flag_attributes(record, key, vocabulary):
     return [
         _attribute(
-            _uid(*key, "attribute", FLAGS, code),
+            stable_id(*key, "attribute", FLAGS, code),
             "service",
             vocabulary.term_document(FLAGS, code),
             "true" if record.values[field] else "false",
@@ -1001,14 +1001,14 @@ def _organization_document(record, key, vocabulary):
     organization = record.organization
     if not organization:
         # HSDS requires an organization; this placeholder is marked so no reader takes it for a real one.
-        placeholder_id = _uid(*key, "organization")
+        placeholder_id = stable_id(*key, "organization")
         return {
             "id": placeholder_id,
             "name": _value(record.values, "name"),
             "description": "",
             "attributes": [
                 _attribute(
-                    _uid(*key, "attribute", FLAGS, NO_ORGANIZATION),
+                    stable_id(*key, "attribute", FLAGS, NO_ORGANIZATION),
                     "organization",
                     vocabulary.term_document(FLAGS, NO_ORGANIZATION),
                     "true",
@@ -1017,13 +1017,13 @@ def _organization_document(record, key, vocabulary):
         }
     slug = organization["slug"]
     return {
-        "id": _uid("organization", slug),
+        "id": stable_id("organization", slug),
         "name": organization.get("name") or "",
         "description": organization.get("description") or "",
         **_compact(website=organization.get("website")),
         "organization_identifiers": [
             {
-                "id": _uid("organization", slug, "identifier"),
+                "id": stable_id("organization", slug, "identifier"),
                 "identifier_type": ORGANIZATION_SLUG_TYPE,
                 "identifier": slug,
             }
@@ -1038,7 +1038,7 @@ def _schedule_documents(record, key):
         days.setdefault((opens, closes), []).append(weekday)
     return [
         {
-            "id": _uid(*key, "schedule", opens, closes),
+            "id": stable_id(*key, "schedule", opens, closes),
             # RFC 5545's default week start; an empty cell would read back as "", which HSDS's enum refuses.
             "wkst": DAY_CODES[0],
             "freq": "WEEKLY",
@@ -1055,13 +1055,13 @@ def _time_zone_attributes(record, key, vocabulary):
     if not zone:
         return []
     term = vocabulary.term_document(FLAGS, TIME_ZONE)
-    return [_attribute(_uid(*key, "attribute", FLAGS, TIME_ZONE), "location", term, zone)]
+    return [_attribute(stable_id(*key, "attribute", FLAGS, TIME_ZONE), "location", term, zone)]
 
 
 def _location_document(record, key, vocabulary):
     values = record.values
     location = _compact(
-        id=_uid(*key, "location"),
+        id=stable_id(*key, "location"),
         location_type="physical",
         name=_value(values, "name"),
         latitude=values.get("latitude"),
@@ -1073,7 +1073,7 @@ def _location_document(record, key, vocabulary):
     # HSDS requires these address fields even when we do not know them; the country we always know.
     location["addresses"] = [
         {
-            "id": _uid(*key, "address"),
+            "id": stable_id(*key, "address"),
             "address_1": _value(values, "street_address"),
             "address_2": _value(values, "street_address_2"),
             "city": _value(values, "city"),
