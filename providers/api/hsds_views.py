@@ -14,6 +14,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from providers.api.pagination import positive_int
 from providers.api.views import PublicReadOnlyMixin
 from providers.exchange import hsds
 from providers.exchange.records import iter_export_records, record_from_provider
@@ -65,17 +66,9 @@ class HSDSView(PublicReadOnlyMixin, APIView):
 # Helpers -------------------------------------------------------------------
 
 
-def _positive(text, default):
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        return default
-    return value if value > 0 else default
-
-
 def _paging(request):
-    number = _positive(request.query_params.get("page"), 1)
-    size = min(_positive(request.query_params.get("per_page"), DEFAULT_PER_PAGE), MAX_PER_PAGE)
+    number = positive_int(request.query_params.get("page"), 1)
+    size = min(positive_int(request.query_params.get("per_page"), DEFAULT_PER_PAGE), MAX_PER_PAGE)
     return number, size
 
 

@@ -3,6 +3,15 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
+def positive_int(text, default):
+    """``text`` as a whole number above zero; ``default`` for anything else (paging never fails)."""
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        return default
+    return value if value > 0 else default
+
+
 class PageWithoutCount(BasePagination):
     """Numbered pages that never COUNT the whole result.
 
@@ -18,23 +27,25 @@ class PageWithoutCount(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        self.number = self._positive(request.query_params.get(self.page_query_param), 1)
-        self.size = min(self._positive(request.query_params.get(self.page_size_query_param), self.page_size), self.max_page_size)
+        self.number = positive_int(request.query_params.get(self.page_query_param), 1)
+        self.size = min(
+            positive_int(request.query_params.get(self.page_size_query_param), self.page_size), self.max_page_size
+        )
         start = (self.number - 1) * self.size
         rows = list(queryset[start : start + self.size + 1])
         self.has_next = len(rows) > self.size
         return rows[: self.size]
 
-    @staticmethod
-    def _positive(text, default):
-        try:
-            value = int(text)
-        except (TypeError, ValueError):
-            return default
-        return value if value > 0 else default
-
     def get_paginated_response(self, data):
-        return Response({"page": self.number, "per_page": self.size, "next": self._link(self.number + 1) if self.has_next else None, "previous": self._link(self.number - 1) if self.number > 1 else None, "results": data})
+        return Response(
+            {
+                "page": self.number,
+                "per_page": self.size,
+                "next": self._link(self.number + 1) if self.has_next else None,
+                "previous": self._link(self.number - 1) if self.number > 1 else None,
+                "results": data,
+            }
+        )
 
     def _link(self, number):
         url = self.request.build_absolute_uri()
