@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 
 class ProvidersConfig(AppConfig):
@@ -8,7 +8,7 @@ class ProvidersConfig(AppConfig):
 
     def ready(self):
         from providers.filters import forget_filter_choices
-        from providers.models import TAXONOMY_FIELDS, Provider
+        from providers.models import TAXONOMY_FIELDS, Organization, Provider
 
         # Search choices list the countries and languages of published listings and every term.
         changes = [Provider] + [Provider._meta.get_field(field).related_model for field in TAXONOMY_FIELDS.values()]
@@ -16,3 +16,11 @@ class ProvidersConfig(AppConfig):
             post_save.connect(forget_filter_choices, sender=model, dispatch_uid=f"choices-save-{model.__name__}")
             post_delete.connect(forget_filter_choices, sender=model, dispatch_uid=f"choices-delete-{model.__name__}")
         m2m_changed.connect(forget_filter_choices, sender=Provider.languages.through, dispatch_uid="choices-languages")
+
+        # A signal rather than save(): loaddata saves raw, and partners' fixtures need ids too.
+        for model in (Provider, Organization):
+            pre_save.connect(assign_hsds_ids, sender=model, dispatch_uid=f"hsds-ids-{model.__name__}")
+
+
+def assign_hsds_ids(sender, instance, **kwargs):
+    instance.assign_hsds_ids()

@@ -8,6 +8,13 @@ from django.utils.safestring import mark_safe
 from providers import places
 
 
+class SharedCodes(frozenset):
+    """The codes of a standard, shared instead of copied: django-filter deep-copies every filter per request."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 class CodeMultipleChoiceField(forms.MultipleChoiceField):
     """Offers the codes we have listings for, but accepts any code of the standard.
 

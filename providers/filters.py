@@ -14,7 +14,14 @@ from django.db.models import CharField as CharType
 from django.utils import timezone
 from django_countries import countries
 
-from providers.filter_fields import CodeMultipleChoiceField, OptInCheckbox, PlaceField, QuickSelect, SingleSelectList
+from providers.filter_fields import (
+    CodeMultipleChoiceField,
+    OptInCheckbox,
+    PlaceField,
+    QuickSelect,
+    SharedCodes,
+    SingleSelectList,
+)
 from providers.fields import COUNTRY_CODES
 from providers.models import TAXONOMY_FIELDS, Provider
 from providers.places import KM_PER_MILE
@@ -96,7 +103,7 @@ class ProviderFilter(django_filters.FilterSet):
     country = CodeFilter(
         label="Country",
         method="filter_countries",
-        valid_codes=COUNTRY_CODES,
+        valid_codes=SharedCodes(COUNTRY_CODES),
         normalise=lambda code: code.strip().upper(),
         widget=SingleSelectList,
     )
@@ -108,7 +115,7 @@ class ProviderFilter(django_filters.FilterSet):
     language = CodeTermFilter(
         label="Language",
         taxonomy_field="languages",
-        valid_codes=ISO_639_1_CODES,
+        valid_codes=SharedCodes(ISO_639_1_CODES),
         normalise=lambda code: code.strip().lower(),
         widget=SingleSelectList,
     )
@@ -119,7 +126,10 @@ class ProviderFilter(django_filters.FilterSet):
         method=lambda queryset, name, value: queryset.open_at(timezone.now()) if value else queryset,
     )
     modified_after = django_filters.IsoDateTimeFilter(
-        label="Changed after", field_name="updated_at", lookup_expr="gt", help_text="ISO 8601 date and time."
+        label="Changed since",
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="ISO 8601 date and time; listings changed at or after it.",
     )
     sort = django_filters.ChoiceFilter(
         label="Sort by",
@@ -147,11 +157,13 @@ class ProviderFilter(django_filters.FilterSet):
         self.resolution = None
         self.unlocated = None
         choices, self.choices_generation = filter_choices()
+        choices["country"] = [("", "Any country"), *choices["country"]]
+        choices["language"] = [("", "Any language"), *choices["language"]]
         for name, filter_ in self.filters.items():
             if name in choices:
-                filter_.extra["choices"] = choices[name]
-        self.filters["country"].extra["choices"] = [("", "Any country"), *choices["country"]]
-        self.filters["language"].extra["choices"] = [("", "Any language"), *choices["language"]]
+                # A callable: forms deep-copy list choices on every request (hundreds of countries), and
+                # the API, which renders no form, would pay for that on every call.
+                filter_.extra["choices"] = lambda listed=choices[name]: listed
 
     @property
     def uses_more_filters(self):

@@ -45,7 +45,8 @@ def listings(make_provider):
 
 
 def id_of(provider):
-    return hsds_views.service_id(provider.source.slug if provider.source_id else "", provider.external_id, provider.slug)
+    provider.refresh_from_db()
+    return str(provider.hsds_id)
 
 
 def assert_page(body, **expected):

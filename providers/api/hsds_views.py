@@ -1,23 +1,26 @@
 """The read-only Open Referral HSDS 3.0 API, /api/hsds/: our published providers as HSDS services.
 
-Documents come from the same writer as the HSDS export (providers.exchange.hsds), so the ids are the
-export's stable uuid5s. Those ids are hashes of our keys and are not stored, so a lookup by id scans
-the candidates' keys (a few columns, in chunks) instead of using an index.
+Documents come from the same writer as the HSDS export (providers.exchange.hsds), so ids and
+content match the export. Ids are stored (indexed) on providers and organizations, so a lookup by id
+is one query.
 """
 
 import json
 import math
 import uuid
 
-from django.http import Http404, StreamingHttpResponse
+from django.db.models import Q
+from django.http import Http404, QueryDict, StreamingHttpResponse
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from providers.api.pagination import positive_int
+from providers.api.pagination import MAX_PAGE_NUMBER, positive_int
 from providers.api.views import PublicReadOnlyMixin
 from providers.exchange import hsds
 from providers.exchange.records import iter_export_records, record_from_provider
+from providers.filters import ProviderFilter
 from providers.models import Organization, Provider, attach_terms
 
 HSDS_VERSION = "3.0"
@@ -28,7 +31,7 @@ DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
 # Counting beyond this costs more than it tells; total_items is then a lower bound.
 COUNT_CAP = 10_000
-SCAN_CHUNK = 2000
+TRUE_VALUES = ("true", "1")
 
 # The one-to-one fields of compiled/service_list.json, which a page of services carries.
 SERVICE_LIST_FIELDS = (
@@ -40,9 +43,12 @@ SERVICE_LIST_FIELDS = (
     "email",
     "status",
     "assured_date",
+    "last_modified",
     "organization",
 )
 ORGANIZATION_LIST_FIELDS = ("id", "name", "description", "website")
+# HSDS query parameters answered by the search page's own filters: HSDS name -> ProviderFilter name.
+SEARCH_PARAMETERS = {"search": "q", "modified_after": "modified_after", "postcode": "near"}
 
 
 class NDJSONRenderer(BaseRenderer):
@@ -67,7 +73,7 @@ class HSDSView(PublicReadOnlyMixin, APIView):
 
 
 def _paging(request):
-    number = positive_int(request.query_params.get("page"), 1)
+    number = min(positive_int(request.query_params.get("page"), 1), MAX_PAGE_NUMBER)
     size = min(positive_int(request.query_params.get("per_page"), DEFAULT_PER_PAGE), MAX_PER_PAGE)
     return number, size
 
@@ -87,28 +93,101 @@ def _page(number, size, total, contents):
     }
 
 
-def _capped_count(queryset):
-    return queryset.order_by()[:COUNT_CAP].count()
+def _counted_page(request, queryset, document):
+    """A Page of ``queryset`` in pk order, each object turned into a document by ``document``."""
+    number, size = _paging(request)
+    total = queryset.order_by()[:COUNT_CAP].count()
+    start = (number - 1) * size
+    return _page(number, size, total, [document(item) for item in queryset.order_by("pk")[start : start + size]])
 
 
-def _canonical_uuid(text):
+def _uuid(text):
+    """``text`` as a UUID, or None: every id we publish is one, so anything else names nothing."""
     try:
-        return str(uuid.UUID(text))
-    except (TypeError, ValueError):
-        raise Http404("No such identifier.") from None
+        return uuid.UUID(str(text))
+    except ValueError:
+        return None
 
 
-def service_id(source_slug, external_id, slug):
-    """The id the HSDS writer gives the service of this provider (see hsds._provider_key)."""
-    return hsds.stable_id("provider", source_slug or "", external_id or slug)
-
-
-def organization_id(slug):
-    return hsds.stable_id("organization", slug)
+def _flag(request, name):
+    return request.query_params.get(name, "").lower() in TRUE_VALUES
 
 
 def published_providers():
     return Provider.objects.published()
+
+
+def filtered_services(request):
+    """Published providers narrowed by HSDS's query parameters; unknown ids match nothing, bad values are a 400."""
+    params = request.query_params
+    data = QueryDict(mutable=True)
+    for hsds_name, our_name in SEARCH_PARAMETERS.items():
+        if params.get(hsds_name):
+            data[our_name] = params[hsds_name]
+    queryset = published_providers()
+    if params.get("postcode") and not params.get("proximity"):
+        # Without a distance the postcode is matched as written: we keep no service areas.
+        del data["near"]
+        queryset = queryset.filter(postal_code__iexact=params["postcode"].strip())
+    elif params.get("postcode"):
+        data["radius"] = _kilometres(params["proximity"])
+    search = ProviderFilter(data, queryset=queryset)
+    if not search.is_valid():
+        names = {our: hsds_name for hsds_name, our in SEARCH_PARAMETERS.items()} | {"radius": "proximity"}
+        raise ValidationError({names.get(name, name): errors for name, errors in search.errors.items()})
+    queryset = search.qs
+    if params.get("taxonomy_term_id"):
+        queryset = _with_term(queryset, _uuid(params["taxonomy_term_id"]))
+    if params.get("taxonomy_id"):
+        queryset = _with_taxonomy(queryset, _uuid(params["taxonomy_id"]))
+    if params.get("organization_id"):
+        organization = _uuid(params["organization_id"])
+        queryset = queryset.filter(organization__hsds_id=organization) if organization else queryset.none()
+    return queryset
+
+
+def _kilometres(metres):
+    try:
+        return str(float(metres) / 1000)
+    except ValueError:
+        raise ValidationError({"proximity": ["Give a distance in metres."]}) from None
+
+
+def _flag_condition(code):
+    """Which providers' documents carry the flag term ``code`` (hsds.FLAG_TERMS)."""
+    if code in hsds.FLAG_FIELDS:
+        return Q(**{f"{hsds.FLAG_FIELDS[code]}__isnull": False})
+    if code == hsds.NO_ORGANIZATION:
+        return Q(organization__isnull=True)
+    return ~Q(time_zone="")
+
+
+def _with_term(queryset, term_id):
+    """Services whose document links the taxonomy term ``term_id``."""
+    for document in hsds.Vocabulary().all_term_documents():
+        if term_id and document["id"] == str(term_id):
+            taxonomy = _taxonomy_of(document["taxonomy_detail"]["id"])
+            if taxonomy == hsds.FLAGS:
+                return queryset.filter(_flag_condition(document["code"]))
+            return queryset.with_any_term(taxonomy, [document["code"]])
+    return queryset.none()
+
+
+def _with_taxonomy(queryset, taxonomy_id):
+    """Services linking any term of the taxonomy ``taxonomy_id``."""
+    taxonomy = _taxonomy_of(str(taxonomy_id)) if taxonomy_id else None
+    if taxonomy is None:
+        return queryset.none()
+    if taxonomy == hsds.FLAGS:
+        condition = Q()
+        for code in hsds.FLAG_TERMS:
+            condition |= _flag_condition(code)
+        return queryset.filter(condition)
+    return queryset.with_any_term(taxonomy, list(hsds.Vocabulary().terms[taxonomy]))
+
+
+def _taxonomy_of(taxonomy_id):
+    return next((name for name, identifier in hsds.TAXONOMY_IDS.items() if identifier == taxonomy_id), None)
 
 
 def _full_providers(queryset):
@@ -118,7 +197,13 @@ def _full_providers(queryset):
 
 
 def service_documents(providers, vocabulary):
-    return [hsds.document_for(record_from_provider(provider), vocabulary) for provider in providers]
+    """Full service documents, with when each listing last changed (the API's, not the export's: it moves on import)."""
+    documents = []
+    for provider in providers:
+        document = hsds.document_for(record_from_provider(provider), vocabulary)
+        document["last_modified"] = provider.updated_at.isoformat()
+        documents.append(document)
+    return documents
 
 
 def service_list_document(document):
@@ -130,11 +215,6 @@ def service_list_document(document):
 
 def organization_list_document(document):
     return {key: document[key] for key in ORGANIZATION_LIST_FIELDS if key in document}
-
-
-def service_at_location_id(source_slug, external_id, slug):
-    """Each provider is one service at one location; the writer's id of that pairing."""
-    return hsds.stable_id("provider", source_slug or "", external_id or slug, "service_at_location")
 
 
 def service_at_location_document(document, full=False):
@@ -150,28 +230,31 @@ def service_at_location_document(document, full=False):
     }
 
 
-def find_provider_pk(identifier, compute=None):
-    """The pk of the published provider whose service id (or ``compute``'s id) is ``identifier``, scanning keys in chunks."""
-    compute = compute or service_id
-    last = 0
-    queryset = published_providers().order_by("pk").values_list("pk", "source__slug", "external_id", "slug")
-    while True:
-        chunk = list(queryset.filter(pk__gt=last)[:SCAN_CHUNK])
-        if not chunk:
-            return None
-        for pk, source_slug, external_id, slug in chunk:
-            if compute(source_slug, external_id, slug) == identifier:
-                return pk
-        last = chunk[-1][0]
+def _services_page(request, present):
+    """A Page of filtered services; ``present`` turns each full service document into what the page lists."""
+    number, size = _paging(request)
+    queryset = filtered_services(request)
+    total = queryset.order_by()[:COUNT_CAP].count()
+    start = (number - 1) * size
+    pks = list(queryset.order_by("pk").values_list("pk", flat=True)[start : start + size])
+    documents = service_documents(_full_providers(Provider.objects.filter(pk__in=pks)), hsds.Vocabulary())
+    return Response(_page(number, size, total, [present(document) for document in documents]))
+
+
+def _one_service(**lookup):
+    provider = _full_providers(published_providers().filter(**lookup)) if None not in lookup.values() else []
+    if not provider:
+        raise Http404("No such service.")
+    return service_documents(provider, hsds.Vocabulary())[0]
 
 
 def published_organizations():
-    return Organization.objects.filter(providers__status=Provider.Status.PUBLISHED).distinct().order_by("slug")
+    return Organization.objects.filter(providers__status=Provider.Status.PUBLISHED).distinct()
 
 
 def organization_document(organization):
     return {
-        "id": organization_id(organization.slug),
+        "id": str(organization.hsds_id),
         "name": organization.name,
         "description": organization.description or "",
         **({"website": organization.website} if organization.website else {}),
@@ -202,118 +285,107 @@ class ServiceListView(HSDSView):
 
     def get(self, request):
         if request.query_params.get("format") == "ndjson":
-            return self.stream()
-        number, size = _paging(request)
-        queryset = published_providers()
-        total = _capped_count(queryset)
-        start = (number - 1) * size
-        pks = list(queryset.order_by("pk").values_list("pk", flat=True)[start : start + size])
-        documents = service_documents(_full_providers(Provider.objects.filter(pk__in=pks)), hsds.Vocabulary())
-        if request.query_params.get("full", "").lower() not in ("true", "1"):
-            documents = [service_list_document(document) for document in documents]
-        return Response(_page(number, size, total, documents))
+            return self.stream(filtered_services(request))
+        return _services_page(request, lambda document: document if _flag(request, "full") else service_list_document(document))
 
-    def stream(self):
+    def stream(self, queryset):
         def lines():
             vocabulary = hsds.Vocabulary()
-            for record in iter_export_records(published_providers()):
+            for record in iter_export_records(queryset):
                 yield json.dumps(hsds.document_for(record, vocabulary), ensure_ascii=False) + "\n"
 
         return StreamingHttpResponse(lines(), content_type="application/x-ndjson; charset=utf-8")
 
 
 class ServiceDetailView(HSDSView):
-    """One fully nested service. Ids are not stored, so this scans published providers' keys."""
+    """One fully nested service."""
 
     def get(self, request, identifier):
-        pk = find_provider_pk(_canonical_uuid(identifier))
-        if pk is None:
-            raise Http404("No such service.")
-        [document] = service_documents(_full_providers(Provider.objects.filter(pk=pk)), hsds.Vocabulary())
-        return Response(document)
+        return Response(_one_service(hsds_id=_uuid(identifier)))
 
 
 class ServiceAtLocationListView(HSDSView):
-    """Each published provider is one service at one location; a page of those pairings."""
+    """Each published provider is one service at one location; a page of those pairings, filtered like services."""
 
     def get(self, request):
-        number, size = _paging(request)
-        queryset = published_providers()
-        total = _capped_count(queryset)
-        start = (number - 1) * size
-        pks = list(queryset.order_by("pk").values_list("pk", flat=True)[start : start + size])
-        documents = service_documents(_full_providers(Provider.objects.filter(pk__in=pks)), hsds.Vocabulary())
-        full = request.query_params.get("full", "").lower() in ("true", "1")
-        contents = [service_at_location_document(document, full) for document in documents]
-        return Response(_page(number, size, total, contents))
+        return _services_page(request, lambda document: service_at_location_document(document, _flag(request, "full")))
 
 
 class ServiceAtLocationDetailView(HSDSView):
-    """One service at a location, fully nested. Ids are not stored, so this scans published providers' keys."""
+    """One service at a location, fully nested."""
 
     def get(self, request, identifier):
-        pk = find_provider_pk(_canonical_uuid(identifier), service_at_location_id)
-        if pk is None:
-            raise Http404("No such service at location.")
-        [document] = service_documents(_full_providers(Provider.objects.filter(pk=pk)), hsds.Vocabulary())
-        return Response(service_at_location_document(document, full=True))
+        return Response(service_at_location_document(_one_service(hsds_service_at_location_id=_uuid(identifier)), full=True))
 
 
 class OrganizationListView(HSDSView):
     """Organizations running at least one published provider (providers without one have none listed)."""
 
     def get(self, request):
-        number, size = _paging(request)
         queryset = published_organizations()
-        total = _capped_count(queryset)
-        start = (number - 1) * size
-        contents = [organization_list_document(organization_document(o)) for o in queryset[start : start + size]]
-        return Response(_page(number, size, total, contents))
+        if request.query_params.get("search"):
+            queryset = queryset.filter(name__icontains=request.query_params["search"])
+        present = organization_document if _flag(request, "full") else lambda organization: organization_list_document(organization_document(organization))
+        return Response(_counted_page(request, queryset, present))
 
 
 class OrganizationDetailView(HSDSView):
+    """One organization with its published services: one-to-one fields, or fully nested with ?full_service=true."""
+
     def get(self, request, identifier):
-        identifier = _canonical_uuid(identifier)
-        for organization in published_organizations().iterator(chunk_size=SCAN_CHUNK):
-            if organization_id(organization.slug) == identifier:
-                return Response(organization_document(organization))
-        raise Http404("No such organization.")
+        identifier = _uuid(identifier)
+        organization = published_organizations().filter(hsds_id=identifier).first() if identifier else None
+        if organization is None:
+            raise Http404("No such organization.")
+        providers = _full_providers(published_providers().filter(organization=organization))
+        services = service_documents(providers, hsds.Vocabulary())
+        if not _flag(request, "full_service"):
+            services = [service_list_document(service) for service in services]
+        return Response({**organization_document(organization), "services": services})
+
+
+def _matching(documents, request, *fields):
+    """``documents`` whose ``fields`` contain the ?search text, ignoring case."""
+    text = request.query_params.get("search", "").casefold()
+    return [document for document in documents if any(text in document.get(field, "").casefold() for field in fields)]
+
+
+def _listed_page(request, documents):
+    number, size = _paging(request)
+    start = (number - 1) * size
+    return Response(_page(number, size, len(documents), documents[start : start + size]))
 
 
 class TaxonomyListView(HSDSView):
     def get(self, request):
-        number, size = _paging(request)
         documents = [hsds.taxonomy_document(taxonomy) for taxonomy in hsds.TAXONOMIES]
-        start = (number - 1) * size
-        return Response(_page(number, size, len(documents), documents[start : start + size]))
+        return _listed_page(request, _matching(documents, request, "name", "description"))
 
 
 class TaxonomyDetailView(HSDSView):
     def get(self, request, identifier):
-        identifier = _canonical_uuid(identifier)
         for taxonomy in hsds.TAXONOMIES:
-            if hsds.TAXONOMY_IDS[taxonomy] == identifier:
+            if hsds.TAXONOMY_IDS[taxonomy] == str(_uuid(identifier)):
                 return Response(hsds.taxonomy_document(taxonomy))
         raise Http404("No such taxonomy.")
 
 
 class TaxonomyTermListView(HSDSView):
-    """Every term of our taxonomies; ?taxonomy_id narrows to one taxonomy."""
+    """Every term of our taxonomies; ?taxonomy_id narrows to one taxonomy. Our taxonomies are flat (no parents)."""
 
     def get(self, request):
-        number, size = _paging(request)
         documents = hsds.Vocabulary().all_term_documents()
         taxonomy_id = request.query_params.get("taxonomy_id")
         if taxonomy_id:
             documents = [document for document in documents if document["taxonomy_detail"]["id"] == taxonomy_id]
-        start = (number - 1) * size
-        return Response(_page(number, size, len(documents), documents[start : start + size]))
+        if request.query_params.get("parent_id"):
+            documents = []
+        return _listed_page(request, _matching(documents, request, "name", "code", "description"))
 
 
 class TaxonomyTermDetailView(HSDSView):
     def get(self, request, identifier):
-        identifier = _canonical_uuid(identifier)
         for document in hsds.Vocabulary().all_term_documents():
-            if document["id"] == identifier:
+            if document["id"] == str(_uuid(identifier)):
                 return Response(document)
         raise Http404("No such taxonomy term.")

@@ -3,6 +3,10 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
+# Deeper pages would ask the database for offsets it cannot represent; they are empty anyway.
+MAX_PAGE_NUMBER = 10**6
+
+
 def positive_int(text, default):
     """``text`` as a whole number above zero; ``default`` for anything else (paging never fails)."""
     try:
@@ -27,7 +31,7 @@ class PageWithoutCount(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        self.number = positive_int(request.query_params.get(self.page_query_param), 1)
+        self.number = min(positive_int(request.query_params.get(self.page_query_param), 1), MAX_PAGE_NUMBER)
         self.size = min(
             positive_int(request.query_params.get(self.page_size_query_param), self.page_size), self.max_page_size
         )

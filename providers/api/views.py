@@ -5,7 +5,8 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import http_date
 from django_countries import countries
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from providers.api.pagination import PageWithoutCount
@@ -15,6 +16,22 @@ from providers.models import Provider, attach_terms
 
 # Public data changes rarely; shared caches may keep a response this long.
 PUBLIC_MAX_AGE = 300
+
+# The errors a client meets, in the schema beside each 200, so that its generated code expects them.
+ERROR = inline_serializer("Error", {"detail": serializers.CharField()})
+NOT_FOUND = OpenApiResponse(ERROR, description="Nothing published has that slug.")
+INVALID_PARAMETERS = OpenApiResponse(
+    {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    description="A parameter is invalid; the problems, per parameter.",
+)
+THROTTLED = OpenApiResponse(
+    ERROR, description="Too many requests from this address; the Retry-After header says when to retry."
+)
+
+
+def answers(serializer, errors=None):
+    """An action's documented responses: its data, the errors it may give, and 429, which any action may give."""
+    return extend_schema(responses={200: serializer, **(errors or {}), 429: THROTTLED})
 
 
 class PublicReadOnlyMixin:
@@ -29,6 +46,10 @@ class PublicReadOnlyMixin:
         return response
 
 
+@extend_schema_view(
+    list=answers(ProviderSerializer, {400: INVALID_PARAMETERS}),
+    retrieve=answers(ProviderSerializer, {404: NOT_FOUND}),
+)
 class ProviderViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
     """Published providers, filtered exactly like the search page (the same FilterSet)."""
 
@@ -54,7 +75,7 @@ class ProviderViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
 
 def term_viewset(model):
     """A read-only list of one taxonomy's terms, in their display order."""
-    return type(
+    viewset = type(
         f"{model.__name__}ViewSet",
         (PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet),
         {
@@ -65,8 +86,11 @@ def term_viewset(model):
             "__doc__": f"Every {model._meta.verbose_name} term: slug, name, description, order.",
         },
     )
+    documented = extend_schema_view(list=answers(TermSerializer), retrieve=answers(TermSerializer, {404: NOT_FOUND}))
+    return documented(viewset)
 
 
+@extend_schema_view(list=answers(CountrySerializer))
 class CountryViewSet(PublicReadOnlyMixin, viewsets.ViewSet):
     """Countries with published providers, and how many."""
 

@@ -14,7 +14,6 @@ import io
 import itertools
 import json
 import re
-import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import date
@@ -24,13 +23,11 @@ from django.utils.text import slugify
 
 from providers.exchange.files import Archive, read_csv_rows, read_text
 from providers.exchange.records import TERM_FIELDS, ImportFileError, Record, normalise_clock, parse_yes_no
+from providers.hsds_ids import organization_id, service_at_location_id, service_id, stable_id
 from providers.models import Provider
 from providers.models.provider import PHONE_FIELDS
 
 # Vocabulary ---------------------------------------------------------------
-
-# Every identifier we export is a uuid5 in this namespace, so exporting twice gives the same files.
-NAMESPACE = uuid.UUID("1fe6c795-841b-45e8-b778-c7fe5a618af9")
 
 # Marks what we write ourselves, so the reader can tell it from a partner's own schemes.
 SCHEME = "treatment-directory"
@@ -297,11 +294,6 @@ REQUIRED_COLUMNS = {
     "taxonomy_term": ("id", "name"),
     "taxonomy": ("id", "name"),
 }
-
-
-def stable_id(*parts: str) -> str:
-    # A JSON list keeps the parts apart even when an external id contains a separator.
-    return str(uuid.uuid5(NAMESPACE, json.dumps(parts)))
 
 
 TAXONOMY_IDS = {key: stable_id("taxonomy", name) for key, (name, _description) in TAXONOMIES.items()}
@@ -916,11 +908,12 @@ def write(records, output: Path) -> int:
 def document_for(record: Record, vocabulary: Vocabulary | None = None) -> dict:
     """The full HSDS 3.0 ``service`` document of one provider record."""
     vocabulary = vocabulary or Vocabulary()
-    key = _provider_key(record)
+    # Every id below the service derives from the service's own, so they all stay put when it does.
+    key = (record.hsds_id or service_id(record.source, record.external_id, record.slug),)
     values = record.values
     last_verified = values.get("last_verified")
     service = _compact(
-        id=stable_id(*key),
+        id=key[0],
         name=_value(values, "name"),
         description=_value(values, "description"),
         url=_value(values, "website"),
@@ -937,16 +930,12 @@ def document_for(record: Record, vocabulary: Vocabulary | None = None) -> dict:
     service["organization"] = _organization_document(record, key, vocabulary)
     service["service_at_locations"] = [
         {
-            "id": stable_id(*key, "service_at_location"),
+            "id": service_at_location_id(key[0]),
             **_compact(schedules=_schedule_documents(record, key)),
             "location": _location_document(record, key, vocabulary),
         }
     ]
     return service
-
-
-def _provider_key(record):
-    return ("provider", record.source, record.external_id or record.slug)
 
 
 def _value(values, name):
@@ -1017,7 +1006,7 @@ def _organization_document(record, key, vocabulary):
         }
     slug = organization["slug"]
     return {
-        "id": stable_id("organization", slug),
+        "id": organization_id(slug),
         "name": organization.get("name") or "",
         "description": organization.get("description") or "",
         **_compact(website=organization.get("website")),

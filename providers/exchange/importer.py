@@ -523,10 +523,11 @@ def _insert_providers(providers, run):
     prepare = {
         field.attname: _database_value(field)
         for field in fields
-        if field.get_internal_type() in ("DateField", "DateTimeField") or field.name == "country"
+        if field.get_internal_type() in ("DateField", "DateTimeField", "UUIDField") or field.name == "country"
     }
     rows = []
     for provider in providers:
+        provider.assign_hsds_ids()
         values = provider.__dict__
         rows.append(
             tuple(

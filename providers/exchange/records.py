@@ -116,6 +116,8 @@ class Record:
     opening_hours: list | None = None
     source: str = ""
     slug: str = ""
+    # The stored HSDS service id of an exported listing; records read from files have none.
+    hsds_id: str = ""
     unmapped: list = field(default_factory=list)
     errors: list = field(default_factory=list)
 
@@ -145,6 +147,7 @@ def record_from_provider(provider, number: int = 0) -> Record:
         ],
         source=provider.source.slug if provider.source_id else "",
         slug=provider.slug,
+        hsds_id=str(provider.hsds_id) if provider.hsds_id else "",
     )
 
 

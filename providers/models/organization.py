@@ -1,4 +1,8 @@
+import uuid
+
 from django.db import models
+
+from providers.hsds_ids import organization_id
 
 
 class OrganizationManager(models.Manager):
@@ -13,6 +17,8 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=120, unique=True, allow_unicode=True)
     website = models.URLField(blank=True)
     description = models.TextField(blank=True)
+    # Organizations are known by their slug in every exchange format, so their HSDS id follows it.
+    hsds_id = models.UUIDField("HSDS organization id", unique=True, null=True, editable=False)
 
     objects = OrganizationManager()
 
@@ -21,6 +27,9 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.name
+
+    def assign_hsds_ids(self):
+        self.hsds_id = uuid.UUID(organization_id(self.slug))
 
     def natural_key(self):
         return (self.slug,)
