@@ -4,6 +4,7 @@ from providers.models.organization import Organization
 from providers.models.pending_import import PendingImport
 from providers.models.provider import TAXONOMY_FIELDS, Provider, TermLabel, attach_terms
 from providers.models.source import Source
+from providers.models.suggestion import Suggestion
 from providers.models.taxonomy import CareSetting, Language, Medication, Modality, PaymentOption, Population, Term
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Population",
     "Provider",
     "Source",
+    "Suggestion",
     "Term",
     "TermLabel",
     "attach_terms",

@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
@@ -12,7 +13,10 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from providers import hsds_ids, phones, places
+from simple_history.models import HistoricalRecords
+
 from providers.fields import CountryCodeField
+from providers.models.history import ProviderHistoryExtras
 from providers.models.organization import Organization
 from providers.models.source import Source
 from providers.naming import first_free
@@ -167,6 +171,24 @@ class Provider(models.Model):
     accepting_new_clients = models.BooleanField(null=True, blank=True)
 
     last_verified = models.DateField(null=True, blank=True, help_text="When a curator last confirmed the listing.")
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="verified_providers",
+        editable=False,
+        help_text="The curator who last confirmed the listing.",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged",
+        editable=False,
+        help_text="The listing this duplicate was merged into; its address redirects there.",
+    )
     source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.PROTECT, related_name="providers")
     external_id = models.CharField(
         max_length=100, blank=True, help_text="The record's identifier in its source; unique within the source."
@@ -187,6 +209,12 @@ class Provider(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ProviderQuerySet.as_manager()
+    history = HistoricalRecords(
+        # updated_at moves on every save and would make every record look changed.
+        excluded_fields=["updated_at"],
+        bases=[ProviderHistoryExtras],
+        cascade_delete_history=False,
+    )
 
     class Meta:
         ordering = ["name", "pk"]

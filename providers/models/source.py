@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -13,6 +14,12 @@ class Source(models.Model):
     name = models.CharField(max_length=200)
     url = models.URLField("website", blank=True)
     description = models.TextField(blank=True, help_text="Provenance and licence of the data.")
+    partner_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="partner_sources",
+        help_text="Partner importers who may import this source's files and edit its listings.",
+    )
 
     objects = SourceManager()
 
