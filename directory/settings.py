@@ -6,6 +6,7 @@ Production (DJANGO_DEBUG=0) refuses to start with the development secret key
 or without ALLOWED_HOSTS.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -144,6 +145,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Results per page on the public search; small pages keep phones fast.
 PROVIDERS_PER_PAGE = env_int("PROVIDERS_PER_PAGE", 20)
 
+# A listing not verified for this many months is flagged on public pages and listed for curators.
+VERIFICATION_STALE_MONTHS = env_int("VERIFICATION_STALE_MONTHS", 12, minimum=1)
+
 # The opt-in map. Tiles come from another host, so nothing is fetched until a person asks
 # for the map; point these at your own tile server to keep even that on your side.
 # MAP_ATTRIBUTION is HTML, shown under the map as the tile provider's licence requires.
@@ -152,6 +156,10 @@ MAP_ATTRIBUTION = env_str(
     "MAP_ATTRIBUTION",
     '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
 )
+
+# How many reverse proxies in front of the site append the client's address to X-Forwarded-For.
+# 0 (the default) uses the connection's address only: without a proxy the header is the visitor's word.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -162,6 +170,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env_str("API_ANONYMOUS_RATE", "600/minute")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The throttle counts per client address, taken behind proxies the same way as everywhere else.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Treatment Directory API",
@@ -176,6 +186,43 @@ SPECTACULAR_SETTINGS = {
 # Partner imports: the largest file accepted, and what an archive may expand to.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 IMPORT_MAX_EXPANDED_BYTES = env_int("IMPORT_MAX_EXPANDED_BYTES", 200 * 1024 * 1024)
+
+# Admin sign-in lockout (django-axes). A username is locked out from one address after
+# LOGIN_FAILURE_LIMIT failed sign-ins, until LOGIN_LOCKOUT_MINUTES pass without another attempt.
+# Not by address alone: people sharing an office's or a proxy's address would lock each other out.
+# Not by username alone: anyone, anywhere, could keep a curator locked out.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "directory.lockout.lockout_response"
+# The address as TRUSTED_PROXY_COUNT (above) says to read it.
+AXES_CLIENT_IP_CALLABLE = "directory.lockout.client_ip"
+# Logs name the address but not the typed username, which is sometimes a password typed in the wrong box.
+AXES_SENSITIVE_PARAMETERS = ["username"]
+# Without this axes announces itself on every start, management commands included.
+AXES_VERBOSE = False
+
+# Suggestions from the public: how many one address may send per period (seconds). The count is
+# kept in Django's cache, so with several app servers or workers each counts alone unless the
+# cache is shared.
+SUGGESTION_RATE_LIMIT = env_int("SUGGESTION_RATE_LIMIT", 5, minimum=1)
+SUGGESTION_RATE_PERIOD = env_int("SUGGESTION_RATE_PERIOD", 3600, minimum=1)
+
+# Mail tells curators about new suggestions. Development prints it on the console.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# Seconds; a visitor waits for the mail server while their suggestion is sent.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # "same-origin": other sites never learn which page a visitor came from. Not "no-referrer":
@@ -197,4 +244,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # Failed sign-ins and lockouts are warnings and always reach the console, whatever DJANGO_LOG_LEVEL;
+    # axes' information messages (every sign-in, every clean-up) do not.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

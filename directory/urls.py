@@ -2,15 +2,22 @@ from django.contrib import admin
 from django.urls import include, path
 
 from directory import views
+from providers import suggestions
 
 admin.site.site_header = "Treatment directory — curation"
 admin.site.site_title = "Treatment directory curation"
 admin.site.index_title = "Listings and vocabularies"
 
+handler400 = "directory.views.bad_request"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("about/", views.about, name="about"),
     path("providers/", include("providers.urls")),
+    path("suggest/", suggestions.suggest_provider, name="suggest_provider"),
+    path("suggest/thanks/", suggestions.thanks, name="suggestion_thanks"),
+    # Before admin.site.urls, whose provider pages would take "duplicates" for a provider id.
+    path("admin/providers/provider/duplicates/", include("providers.admin_duplicates")),
     path("admin/", admin.site.urls),
     path("api/", include("providers.api.urls")),
 ]

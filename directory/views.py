@@ -1,8 +1,10 @@
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db.models import Count
 from django.shortcuts import render
+from django.views import defaults
 
 from providers.filters import ProviderFilter
-from providers.models import Provider
+from providers.models import Provider, Suggestion
 
 
 def home(request):
@@ -12,3 +14,10 @@ def home(request):
 
 def about(request):
     return render(request, "about.html")
+
+
+def bad_request(request, exception):
+    """A form sent over Django's size limits gets a page saying so (413), not a bare "Bad Request"."""
+    if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent)):
+        return render(request, "413.html", {"message_max_length": Suggestion.MESSAGE_MAX_LENGTH}, status=413)
+    return defaults.bad_request(request, exception)

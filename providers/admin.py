@@ -1,12 +1,23 @@
 from datetime import timedelta
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
+from simple_history.admin import SimpleHistoryAdmin
 
+from providers import history
+from providers.admin_roles import PartnerListingsAdmin, SourcePartnersAdmin
 from providers.filters import forget_filter_choices
 from providers.models import (
     CareSetting,
@@ -20,6 +31,9 @@ from providers.models import (
     Provider,
     Source,
 )
+from providers.models.provider import stale_cutoff, stale_period
+
+Channel = history.Channel
 
 
 class DirectoryAdmin(admin.ModelAdmin):
@@ -28,31 +42,39 @@ class DirectoryAdmin(admin.ModelAdmin):
 
 
 class VerificationAgeFilter(admin.SimpleListFilter):
+    """How long ago listings were verified; "old" and "stale" follow VERIFICATION_STALE_MONTHS."""
+
     title = "last verified"
     parameter_name = "verified"
-
-    # (parameter value, label, lower bound in days, upper bound in days)
-    AGES = (
-        ("6m", "Within 6 months", None, 183),
-        ("12m", "6 to 12 months ago", 183, 365),
-        ("old", "Over a year ago", 365, None),
-    )
+    RECENT_DAYS = 183  # six months
 
     def lookups(self, request, model_admin):
-        return [(value, label) for value, label, _newest, _oldest in self.AGES] + [("never", "Never")]
+        period = stale_period()
+        if settings.VERIFICATION_STALE_MONTHS <= 6:
+            recent = [("6m", f"Within {period}")]
+        else:
+            recent = [("6m", "Within 6 months"), ("12m", f"6 months to {period} ago")]
+        return recent + [
+            ("old", f"Over {period} ago"),
+            ("never", "Never"),
+            ("stale", f"Stale: over {period} ago, or never"),
+        ]
 
     def queryset(self, request, queryset):
-        if self.value() == "never":
-            return queryset.filter(last_verified__isnull=True)
         today = timezone.localdate()
-        for value, _label, newest, oldest in self.AGES:
-            if self.value() == value:
-                condition = Q()
-                if newest is not None:
-                    condition &= Q(last_verified__lte=today - timedelta(days=newest))
-                if oldest is not None:
-                    condition &= Q(last_verified__gt=today - timedelta(days=oldest))
-                return queryset.filter(condition)
+        cutoff = stale_cutoff(today)
+        recent = max(today - timedelta(days=self.RECENT_DAYS), cutoff)
+        match self.value():
+            case "6m":
+                return queryset.filter(last_verified__gt=recent)
+            case "12m":
+                return queryset.filter(last_verified__gt=cutoff, last_verified__lte=recent)
+            case "old":
+                return queryset.filter(last_verified__lte=cutoff)
+            case "never":
+                return queryset.filter(last_verified__isnull=True)
+            case "stale":
+                return queryset.stale(today)
         return queryset
 
 
@@ -62,8 +84,17 @@ class OpeningIntervalInline(admin.TabularInline):
     extra = 1
 
 
+class ProviderForm(forms.ModelForm):
+    verified_today = forms.BooleanField(
+        label="Verified today",
+        required=False,
+        help_text="Tick after confirming the details with the provider: sets “last verified” to today and records you.",
+    )
+
+
 @admin.register(Provider)
-class ProviderAdmin(DirectoryAdmin):
+class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
+    form = ProviderForm
     inlines = [OpeningIntervalInline]
     list_display = ("name", "city", "region", "country", "status", "last_verified", "source", "updated_at")
     list_display_links = ("name",)
@@ -81,7 +112,8 @@ class ProviderAdmin(DirectoryAdmin):
     actions = ("publish", "unpublish", "archive", "mark_verified_today")
     autocomplete_fields = ("organization",)
     filter_horizontal = ("modalities", "care_settings", "medications", "payment_options", "populations", "languages")
-    readonly_fields = ("created_at", "updated_at", "last_import_run")
+    readonly_fields = ("verified_by", "created_at", "updated_at", "last_import_run")
+    history_list_display = ["channel"]
     show_facets = admin.ShowFacets.NEVER
     fieldsets = (
         (None, {"fields": ("name", "slug", "organization", "status", "description")}),
@@ -121,12 +153,88 @@ class ProviderAdmin(DirectoryAdmin):
         ),
         (
             "Provenance",
-            {"fields": ("last_verified", "source", "external_id", "last_import_run", "created_at", "updated_at")},
+            {
+                "fields": (
+                    ("last_verified", "verified_today"),
+                    "verified_by",
+                    "source",
+                    "external_id",
+                    "last_import_run",
+                    "created_at",
+                    "updated_at",
+                )
+            },
         ),
     )
 
+    def save_model(self, request, obj, form, change):
+        obj._history_channel = Channel.ADMIN
+        if form.cleaned_data.get("verified_today"):
+            obj.mark_verified(request.user, timezone.localdate())
+        elif "last_verified" in form.changed_data:
+            # Whoever types the date vouches for it.
+            obj.verified_by = request.user if obj.last_verified else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The version saved with the listing was taken before its terms and hours were saved.
+        history.record_terms_and_hours(form.instance)
+
+    @admin.display(description="through")
+    def channel(self, record):
+        return record.get_history_channel_display()
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Give each version the changes from the one before it, terms and opening hours included."""
+        names = history.term_names()
+        records = list(historical_records)
+        for newer, older in zip(records, records[1:]):
+            newer.history_delta_changes = self._changes(request, newer, older, names, foreign_keys_are_objs)
+
+    def _changes(self, request, newer, older, names, foreign_keys_are_objs=True):
+        """[{"field", "old", "new"}] for each field, taxonomy and the hours that differ between two versions."""
+        delta = newer.diff_against(older, foreign_keys_are_objs=foreign_keys_are_objs)
+        changes = self.get_historical_record_context_helper(request, newer).context_for_delta_changes(delta)
+        snapshot = history.snapshot_changes(newer, older, names)
+        return changes + [{"field": field, "old": old, "new": new} for field, old, new in snapshot]
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """What reverting to a version would change, and on POST the revert itself."""
+        provider = self.get_object(request, unquote(object_id))
+        if provider is None:
+            raise Http404
+        if not self.has_change_history_permission(request, provider):
+            raise PermissionDenied
+        versions = Provider.history.select_related("history_user")
+        record = get_object_or_404(versions, id=provider.pk, history_id=version_id)
+        errors = []
+        if request.method == "POST":
+            try:
+                history.revert(record, request.user)
+            except ValidationError as error:
+                errors = [_error_text(field, text) for field, texts in error.message_dict.items() for text in texts]
+            else:
+                message = f"“{provider}” was reverted to the version of {history.when(record)}."
+                self.message_user(request, message, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:providers_provider_change", args=[provider.pk]))
+        current = history.version(provider, *history.snapshots([provider.pk])[provider.pk])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Revert “{provider}” to the version of {history.when(record)}",
+            "opts": self.model._meta,
+            "provider": provider,
+            "record": record,
+            "changes": self._changes(request, record, current, history.term_names()),
+            "errors": errors,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/providers/provider/revert.html", context)
+
     def _set_status(self, request, queryset, status, verb):
-        updated = queryset.update(status=status, updated_at=timezone.now())
+        updated = queryset.update_with_history(
+            user=request.user, channel=Channel.ADMIN, reason=f"{verb.capitalize()} (bulk action)", status=status
+        )
         forget_filter_choices()  # update() sends no signals, and the published set changed
         message = ngettext("%(count)d provider %(verb)s.", "%(count)d providers %(verb)s.", updated)
         self.message_user(request, message % {"count": updated, "verb": verb}, messages.SUCCESS)
@@ -145,9 +253,22 @@ class ProviderAdmin(DirectoryAdmin):
 
     @admin.action(description="Mark selected providers verified today", permissions=["change"])
     def mark_verified_today(self, request, queryset):
-        updated = queryset.update(last_verified=timezone.localdate(), updated_at=timezone.now())
+        updated = queryset.update_with_history(
+            user=request.user,
+            channel=Channel.ADMIN,
+            reason="Marked verified (bulk action)",
+            last_verified=timezone.localdate(),
+            verified_by=request.user,
+        )
         message = ngettext("%(count)d provider marked verified today.", "%(count)d providers marked verified today.", updated)
         self.message_user(request, message % {"count": updated}, messages.SUCCESS)
+
+
+def _error_text(field, message):
+    """A validation message with the name of the field it is about."""
+    if field == NON_FIELD_ERRORS:
+        return message
+    return f"{capfirst(Provider._meta.get_field(field).verbose_name)}: {message}"
 
 
 @admin.register(Organization)
@@ -158,7 +279,7 @@ class OrganizationAdmin(DirectoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(DirectoryAdmin):
+class SourceAdmin(SourcePartnersAdmin, DirectoryAdmin):
     list_display = ("name", "slug", "url")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -181,3 +302,4 @@ class LanguageAdmin(TermAdmin):
 
 
 from providers import admin_imports  # noqa: E402,F401
+from providers import admin_suggestions  # noqa: E402,F401

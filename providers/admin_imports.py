@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
+from providers.admin_roles import PartnerImportsAdmin
 from providers.exchange.formats import FORMATS, MissingSourceError, read_file
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import ImportFileError
@@ -114,7 +115,7 @@ def _on_disk(data, file_name):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(PartnerImportsAdmin, admin.ModelAdmin):
     list_display = (
         "started_at",
         "file_name",
@@ -212,7 +213,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         return self._render(
             request,
             "upload.html",
-            {"title": "Import a file", "form": form, "sources": Source.objects.order_by("slug")},
+            {"title": "Import a file", "form": form, "sources": self.importable_sources(request)},
         )
 
     def _dry_run(self, request, form):
@@ -227,6 +228,10 @@ class ImportRunAdmin(admin.ModelAdmin):
             return None
         except ImportFileError as error:
             form.add_error("file", str(error))
+            return None
+        refusal = self.import_refusal(request, upload.name, records, form.cleaned_data["source"])
+        if refusal:
+            form.add_error(*refusal)
             return None
         options = form.import_options(chosen_format)
         report = import_records(
@@ -275,6 +280,11 @@ class ImportRunAdmin(admin.ModelAdmin):
                 records = FORMATS[options["format"]].read(file_path)
         except ImportFileError as error:
             messages.error(request, f"Nothing was imported: {error}")
+            return redirect("admin:providers_importrun_upload")
+        # Checked again: a partner may have lost a source, or a shared organization gained a listing, since the dry run.
+        refusal = self.import_refusal(request, pending.file_name, records, options["source"])
+        if refusal:
+            messages.error(request, f"Nothing was imported: {refusal[1]}")
             return redirect("admin:providers_importrun_upload")
         report = import_records(records, ImportOptions(**options, file_name=pending.file_name, user=request.user))
         if report.written:

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from simple_history.signals import pre_create_historical_record
 
 
 class ProvidersConfig(AppConfig):
@@ -8,6 +9,7 @@ class ProvidersConfig(AppConfig):
 
     def ready(self):
         from providers.filters import forget_filter_choices
+        from providers.history import fill_history_extras
         from providers.models import TAXONOMY_FIELDS, Organization, Provider
 
         # Search choices list the countries and languages of published listings and every term.
@@ -20,6 +22,10 @@ class ProvidersConfig(AppConfig):
         # A signal rather than save(): loaddata saves raw, and partners' fixtures need ids too.
         for model in (Provider, Organization):
             pre_save.connect(assign_hsds_ids, sender=model, dispatch_uid=f"hsds-ids-{model.__name__}")
+
+        # The channel, terms and hours of each version django-simple-history records.
+        history = Provider.history.model
+        pre_create_historical_record.connect(fill_history_extras, sender=history, dispatch_uid="history-extras")
 
 
 def assign_hsds_ids(sender, instance, **kwargs):

@@ -52,7 +52,7 @@ class TermFilter(django_filters.MultipleChoiceFilter):
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
-        return qs.with_any_term(self.taxonomy_field, value) if value else qs
+        return qs.with_any_term(self.taxonomy_field, value, self.parent.term_ids[self.field_name]) if value else qs
 
 
 class CodeFilter(django_filters.MultipleChoiceFilter):
@@ -156,7 +156,7 @@ class ProviderFilter(django_filters.FilterSet):
         super().__init__(data, queryset=queryset if queryset is not None else Provider.objects.published(), **kwargs)
         self.resolution = None
         self.unlocated = None
-        choices, self.choices_generation = filter_choices()
+        choices, self.term_ids, self.choices_generation = filter_choices()
         choices["country"] = [("", "Any country"), *choices["country"]]
         choices["language"] = [("", "Any language"), *choices["language"]]
         for name, filter_ in self.filters.items():
@@ -215,8 +215,9 @@ CHOICES_CACHE_SECONDS = 300
 def filter_choices():
     """Choices for every filter that lists terms or codes, with names in the visitor's language.
 
-    Also returns the generation of the cached choices, which names fragments of
-    pages rendered from them.
+    Also returns each taxonomy's {slug: id} (term filters name ids, see
+    ProviderQuerySet.with_any_term) and the generation of the cached choices,
+    which names fragments of pages rendered from them.
     """
     cached = cache.get(CHOICES_CACHE_KEY)
     if cached is None:
@@ -224,10 +225,13 @@ def filter_choices():
         cache.set(CHOICES_CACHE_KEY, cached, CHOICES_CACHE_SECONDS)
     rows = cached["rows"]
     choices = {param: [] for param in (*TAXONOMY_FIELDS, "country")}
-    for param, slug, name, order in sorted(rows, key=lambda row: (row[0], row[3], row[2])):
+    term_ids = {param: {} for param in TAXONOMY_FIELDS}
+    for param, slug, name, order, pk in sorted(rows, key=lambda row: (row[0], row[3], row[2])):
         choices[param].append((slug, name))
+        if param in term_ids:
+            term_ids[param][slug] = pk
     choices["country"] = country_choices(tuple(code for code, _name in choices["country"]), get_language())
-    return choices, cached["generation"]
+    return choices, term_ids, cached["generation"]
 
 
 @lru_cache(maxsize=64)
@@ -242,7 +246,7 @@ def forget_filter_choices(**kwargs):
 
 
 def _choice_rows():
-    """(parameter, code, name, order) rows for every filter's choices, in one query.
+    """(parameter, code, name, order, term id) rows for every filter's choices, in one query.
 
     All terms of each taxonomy, except languages and countries: of those only
     the ones published providers have, since the standards list hundreds.
@@ -257,7 +261,7 @@ def _choice_rows():
             terms = terms.filter(Exists(spoken))
         selects.append(
             terms.annotate(param=Value(param, output_field=CharType()))
-            .values_list("param", "slug", "name", "order")
+            .values_list("param", "slug", "name", "order", "pk")
             .order_by()
         )
     selects.append(
@@ -265,8 +269,9 @@ def _choice_rows():
             param=Value("country", output_field=CharType()),
             label=Value("", output_field=CharType()),
             position=Value(0, output_field=IntegerField()),
+            term=Value(0, output_field=IntegerField()),
         )
-        .values_list("param", "country", "label", "position")
+        .values_list("param", "country", "label", "position", "term")
         .order_by()
     )
     return list(selects[0].union(*selects[1:]))

@@ -3,8 +3,9 @@ import csv
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
+from providers.admin_roles import may_preview
 from providers.exchange import ours
 from providers.exchange.records import iter_export_records
 from providers.filters import ProviderFilter
@@ -25,7 +26,10 @@ def provider_list(request):
 
 def provider_detail(request, slug):
     provider = get_object_or_404(Provider.objects.with_organization_and_source(), slug=slug)
-    if not provider.is_public and not request.user.has_perm("providers.view_provider"):
+    if provider.merged_into_id is not None and provider.status == Provider.Status.ARCHIVED:
+        # A duplicate merged into another listing: its address, bookmarked or linked, leads there for good.
+        return redirect(provider.merged_into, permanent=True)
+    if not provider.is_public and not may_preview(request.user, provider):
         if provider.status == Provider.Status.ARCHIVED:
             return render(request, "providers/provider_gone.html", {"provider": provider}, status=410)
         raise Http404("No published provider has this address.")

@@ -147,6 +147,18 @@ def test_the_schema_and_docs_are_served_from_the_site(client):
     assert "cdn" not in docs.lower()
 
 
+def test_the_schema_documents_the_errors_beside_each_answer(client):
+    """Clients generated from the schema expect them too; tests/test_api_fuzz.py holds every answer to it."""
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    answers = {path: set(operations["get"]["responses"]) for path, operations in paths.items()}
+
+    assert answers["/api/v1/providers/"] == {"200", "400", "429"}
+    assert answers["/api/v1/providers/{slug}/"] == {"200", "404", "429"}
+    assert answers["/api/v1/modalities/"] == {"200", "429"}
+    assert answers["/api/v1/modalities/{slug}/"] == {"200", "404", "429"}
+    assert answers["/api/v1/countries/"] == {"200", "429"}
+
+
 def test_anonymous_clients_are_throttled_with_a_retry_after(client, monkeypatch):
     # DRF reads the configured rates once, at import; the test sets a small one directly.
     monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/minute"})
@@ -174,3 +186,10 @@ def test_a_provider_answers_304_when_unchanged_since(client, listings):
     assert response["Last-Modified"]
     again = client.get("/api/v1/providers/harbour-clinic-mombasa/", HTTP_IF_MODIFIED_SINCE=response["Last-Modified"])
     assert again.status_code == 304
+
+
+def test_a_format_parameter_does_not_change_the_answer(client, listings):
+    """The API speaks JSON only; ?format= is not a way to reach another renderer, nor a 404."""
+    response = client.get("/api/v1/providers/", {"format": "xml"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"

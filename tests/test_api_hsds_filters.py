@@ -130,3 +130,14 @@ def test_an_organization_lists_its_services(client, listings):
 def test_a_page_number_beyond_any_database_offset_is_an_empty_page(client, listings):
     body = client.get("/api/hsds/services", {"page": str(10**30)}).json()
     assert body["contents"] == []
+
+
+@pytest.mark.parametrize(("path", "value"), [("/api/hsds/services", "xml"), ("/api/hsds/taxonomies", "ndjson")])
+def test_an_unknown_format_is_a_clear_400(client, listings, path, value):
+    response = client.get(path, {"format": value})
+    assert response.status_code == 400
+    assert "format" in response.json()
+
+
+def test_json_is_the_format_asked_or_not(client, listings):
+    assert client.get("/api/hsds/taxonomies", {"format": "json"}).status_code == 200

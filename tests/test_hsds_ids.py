@@ -92,3 +92,16 @@ def test_a_lookup_by_id_costs_the_same_at_any_size(client, make_provider, path):
     few = queries_for_lookup(client, providers[-1], path)
     providers += [make_provider(name=f"Clinic {number}") for number in range(3, 60)]
     assert queries_for_lookup(client, providers[-1], path) == few
+
+
+def queries_to_import(tmp_path, count, source):
+    rows = [{**HOSTEL, "source": source, "external_id": f"X-{number}", "name": f"Hostel {number}"} for number in range(count)]
+    with CaptureQueriesContext(connection) as queries:
+        run("import_providers", write_our_csv(tmp_path / f"{source}.csv", rows))
+    return len(queries)
+
+
+def test_giving_new_listings_their_ids_costs_no_query_per_listing(tmp_path):
+    """Their source is new with the import; it must not be read back once per listing (writes go in batches)."""
+    few, many = queries_to_import(tmp_path, 2, "first-partner"), queries_to_import(tmp_path, 40, "second-partner")
+    assert many - few < 5

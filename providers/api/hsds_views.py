@@ -12,7 +12,7 @@ import uuid
 from django.db.models import Q
 from django.http import Http404, QueryDict, StreamingHttpResponse
 from rest_framework.exceptions import ValidationError
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -51,22 +51,18 @@ ORGANIZATION_LIST_FIELDS = ("id", "name", "description", "website")
 SEARCH_PARAMETERS = {"search": "q", "modified_after": "modified_after", "postcode": "near"}
 
 
-class NDJSONRenderer(BaseRenderer):
-    """Lets ?format=ndjson through DRF's content negotiation; the view streams the body itself."""
-
-    media_type = "application/x-ndjson"
-    format = "ndjson"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return json.dumps(data, ensure_ascii=False).encode()
-
-
 class HSDSView(PublicReadOnlyMixin, APIView):
     renderer_classes = [JSONRenderer]
     # HSDS publishes its own OpenAPI document (OPENAPI_URL); ours at /api/schema/ describes /api/v1/ only.
     schema = None
     http_method_names = ["get", "head", "options"]
+    # HSDS's ?format= values this view answers ("json" is the default everywhere).
+    formats = ("json",)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.query_params.get("format", "json") not in self.formats:
+            raise ValidationError({"format": [f"Use one of: {', '.join(self.formats)}."]})
 
 
 # Helpers -------------------------------------------------------------------
@@ -281,7 +277,7 @@ class RootView(HSDSView):
 class ServiceListView(HSDSView):
     """Published providers as HSDS services, a page at a time; ?full=true nests them fully, ?format=ndjson streams all."""
 
-    renderer_classes = [JSONRenderer, NDJSONRenderer]
+    formats = ("json", "ndjson")
 
     def get(self, request):
         if request.query_params.get("format") == "ndjson":

@@ -7,6 +7,7 @@ from django_countries import countries
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, viewsets
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
 from providers.api.pagination import PageWithoutCount
@@ -34,8 +35,20 @@ def answers(serializer, errors=None):
     return extend_schema(responses={200: serializer, **(errors or {}), 429: THROTTLED})
 
 
+class JSONOnly(BaseContentNegotiation):
+    """The API answers JSON whatever ?format= or Accept say: DRF would answer an unknown ?format= with a bare 404.
+
+    HSDS's own ?format=ndjson is read by its view.
+    """
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class PublicReadOnlyMixin:
     """Every public API response: readable from any site, cacheable by anyone."""
+
+    content_negotiation_class = JSONOnly
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

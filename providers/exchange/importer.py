@@ -8,6 +8,7 @@ transaction. A dry run stops after phase one.
 """
 
 import getpass
+import json
 import multiprocessing
 import os
 from collections import Counter
@@ -30,11 +31,15 @@ from providers.exchange.records import (
     no_cyclic_garbage_collection,
 )
 from providers.models import ImportRun, OpeningInterval, Organization, Provider, Source
+from providers.models.history import ProviderHistoryExtras
 from providers.naming import first_free
 
 # Model fields the importer does not validate per record: it sets or checks them itself, once per file.
 _NOT_VALIDATED = ["id", "slug", "organization", "source", "last_import_run", "created_at", "updated_at"]
 HOURS = "opening_hours"
+Channel = ProviderHistoryExtras.Channel
+# What a record may say about its organization besides the slug that identifies it.
+ORGANIZATION_DETAILS = ("name", "website", "description")
 # The message the database constraint would give, for a record that repeats an opening time.
 _DUPLICATE_START = next(
     constraint.violation_error_message
@@ -287,6 +292,9 @@ def _plan(record, context):
         values.pop("status", None)
         if existing is None:
             values["status"] = Provider.Status.PUBLISHED
+    if existing is not None and existing.merged_into_id is not None:
+        # A listing merged into another lives on in its keeper: its record must not become a second public listing.
+        values["status"] = Provider.Status.ARCHIVED
     provider.source = source
     provider.external_id = record.external_id
     errors.extend(_validate(provider, values, existing is None, context))
@@ -473,7 +481,8 @@ def _write(report, context):
     created = [change.provider for change in report.created]
     for change in report.created:
         provider = change.provider
-        provider.source_id = provider.source.pk  # a source new with this import was saved after being assigned
+        # A source new with this import was saved after being assigned; reassigning takes its id and keeps it cached.
+        provider.source = provider.source
         provider.slug = first_free(Provider.slug_base(change.record.slug or provider.slug_text), taken)
         _link_organization(change, organizations)
         provider.last_import_run = report.run
@@ -492,6 +501,7 @@ def _write(report, context):
         Provider.objects.bulk_update(updated, sorted(fields), batch_size=500)
     _write_terms(report)
     _write_hours(report)
+    _write_history(report, context, now)
     if len(report.created) + len(report.updated) >= REFRESH_STATISTICS_AFTER:
         _refresh_statistics()
 
@@ -565,11 +575,33 @@ def _save_organizations(report, context):
         if organization is None:
             organization = Organization(slug=slug)
             context.organizations[slug] = organization
-        for name in ("name", "website", "description"):
+        for name in ORGANIZATION_DETAILS:
             if data.get(name) is not None:
                 setattr(organization, name, data.get(name) or "")
         organization.save()
     return context.organizations
+
+
+def organization_changes(records) -> dict[str, list[str]]:
+    """The stored organizations ``records`` name with other details, by slug, with the fields that differ.
+
+    The first record naming an organization speaks for it, as when the import writes it.
+    """
+    named = {}
+    for record in records:
+        if record.organization:
+            named.setdefault(_organization_slug(record.organization), record.organization)
+    changes = {}
+    for organization in Organization.objects.filter(slug__in=named):
+        data = named[organization.slug]
+        fields = [
+            name
+            for name in ORGANIZATION_DETAILS
+            if data.get(name) is not None and (data.get(name) or "") != getattr(organization, name)
+        ]
+        if fields:
+            changes[organization.slug] = fields
+    return changes
 
 
 def _link_organization(change, organizations):
@@ -612,6 +644,55 @@ def _write_hours(report):
         for weekday, opening, closing in change.opening_hours or []
     ]
     _insert_rows(OpeningInterval._meta.db_table, ("provider_id", "weekday", "opens", "closes"), rows)
+
+
+def _write_history(report, context, now):
+    """One version of each created or changed listing, as this import left it.
+
+    Each version copies its listing's row, just written, inside the database (INSERT ... SELECT);
+    only what the row lacks travels as parameters: the terms and hours, which the import holds
+    in memory. Sending every column of every version as parameters took three times as long.
+    """
+    model = Provider.history.model
+    quote = connection.ops.quote_name
+    copied = [quote(field.column) for field in model.tracked_fields]
+    run = {
+        "history_date": _database_value(model._meta.get_field("history_date"))(now),
+        "history_change_reason": f"Import run #{report.run.pk}",
+        "history_user_id": report.run.started_by_id,
+        "history_channel": Channel.IMPORT,
+    }
+    json_type = model._meta.get_field("history_terms").db_type(connection)
+    statement = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join([*copied, *map(quote, ['history_type', 'history_terms', 'history_opening_hours', *run])])}) "
+        f"SELECT {', '.join('provider.' + column for column in copied)}, version.column2, "
+        f"CAST(version.column3 AS {json_type}), CAST(version.column4 AS {json_type}), {', '.join(['%s'] * len(run))} "
+        f"FROM {quote(Provider._meta.db_table)} provider "
+        f"JOIN (VALUES {{versions}}) version ON version.column1 = provider.{quote('id')}"
+    )
+    slugs = {name: {pk: slug for slug, pk in ids.items()} for name, ids in context.term_ids.items()}
+    versions = []
+    for history_type, changes in (("+", report.created), ("~", report.updated)):
+        for change in changes:
+            pk = change.provider.pk
+            stored_terms = context.existing_terms.get(pk, {})
+            terms = {
+                name: sorted(slugs[name][term] for term in change.terms.get(name, stored_terms.get(name, ())))
+                for name in TERM_FIELDS
+            }
+            hours = context.existing_hours.get(pk, []) if change.opening_hours is None else change.opening_hours
+            versions.append((pk, history_type, json.dumps(terms), json.dumps(hours)))
+    # As many versions per statement as the database takes parameters (SQLite the fewest): each
+    # statement joins its versions to the listings, and fewer, larger joins cost less.
+    batch_size = ((connection.features.max_query_params or 30000) - len(run)) // 4
+    with connection.cursor() as cursor:
+        for start in range(0, len(versions), batch_size):
+            batch = versions[start : start + batch_size]
+            cursor.execute(
+                statement.format(versions=", ".join(["(%s, %s, %s, %s)"] * len(batch))),
+                [*run.values(), *(value for version in batch for value in version)],
+            )
 
 
 def _insert_rows(table, columns, rows, batch_size=None):

@@ -1,4 +1,5 @@
 from providers.models.import_run import ImportRun
+from providers.models.not_duplicate import NotDuplicate
 from providers.models.opening_hours import OpeningInterval
 from providers.models.organization import Organization
 from providers.models.pending_import import PendingImport
@@ -14,6 +15,7 @@ __all__ = [
     "Language",
     "Medication",
     "Modality",
+    "NotDuplicate",
     "OpeningInterval",
     "Organization",
     "PaymentOption",

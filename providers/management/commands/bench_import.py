@@ -144,5 +144,7 @@ class Command(BaseCommand):
 
     def _clear(self):
         Provider.objects.filter(source__slug__in=[BENCH_SOURCE, samhsa_module.SOURCE_SLUG]).delete()
+        # Each run starts from the same empty history, as it does from an empty directory.
+        Provider.history.filter(source__slug__in=[BENCH_SOURCE, samhsa_module.SOURCE_SLUG]).delete()
         ImportRun.objects.filter(format="bench").delete()
         Source.objects.filter(slug__in=[BENCH_SOURCE, samhsa_module.SOURCE_SLUG], providers__isnull=True).delete()

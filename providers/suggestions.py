@@ -1,0 +1,219 @@
+"""Suggestions from the public: the two forms, the per-address rate limit and the pages.
+
+Nobody needs an account. What protects the queue: Django's CSRF check, a
+honeypot field, a per-address limit kept in Django's cache, and the size limits
+of the fields and of the request body (DATA_UPLOAD_MAX_MEMORY_SIZE).
+"""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout
+from django import forms
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.crypto import salted_hmac
+from django.views.decorators.http import require_http_methods
+from django_countries import countries
+
+from directory.lockout import client_ip
+from providers.models import Provider, Suggestion
+from providers.phones import normalise_phone
+
+# The honeypot: hidden from people and from screen readers, so only software that fills in every field fills it.
+HONEYPOT = "homepage"
+
+
+def _proposed_field(name, label, **kwargs):
+    """An optional form field for a proposed listing value, with the listing field's own limits."""
+    model_field = Provider._meta.get_field(name)
+    if isinstance(model_field, models.URLField):
+        # People type "example.org"; the link must open over HTTPS (Django 6's default).
+        kwargs["assume_scheme"] = "https"
+    return model_field.formfield(label=label, required=False, **kwargs)
+
+
+class SuggestionForm(forms.ModelForm):
+    """What both public forms share: the proposed values, the contact address and the honeypot.
+
+    Each form says in ``phone_country`` which country a proposed phone number is read in.
+    """
+
+    # The listing fields this form proposes values for, gathered into Suggestion.proposed.
+    proposed_fields = ()
+    # Fields that take free text over several lines; the others are kept to one line.
+    multiline_fields = ("description",)
+
+    homepage = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = Suggestion
+        fields = ("message", "contact_email")
+        labels = {"contact_email": "Your email address (optional)"}
+        help_texts = {
+            "contact_email": "Only if a curator may write to you with a question about this suggestion. "
+            "It is never shown on the site.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        # The template writes the <form> tag and its CSRF token.
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        if "phone" in self.fields:
+            self.fields["phone"].widget.input_type = "tel"
+
+    def hidden_honeypot(self):
+        # display:none keeps it from sight and from screen readers; aria-hidden covers a page read without CSS.
+        return Div(HONEYPOT, css_class="d-none", aria_hidden="true")
+
+    @property
+    def is_from_a_robot(self):
+        return bool(self.cleaned_data.get(HONEYPOT))
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.proposed_fields:
+            value = cleaned.get(name)
+            if isinstance(value, str) and name not in self.multiline_fields:
+                cleaned[name] = " ".join(value.split())
+        # Without a valid country, the country's own error says what to fix first.
+        if cleaned.get("phone") and self.phone_country:
+            try:
+                normalise_phone(cleaned["phone"], self.phone_country)
+            except ValidationError as error:
+                self.add_error("phone", error)
+        return cleaned
+
+    def save(self, commit=True):
+        data = self.cleaned_data
+        self.instance.proposed = {name: data[name] for name in self.proposed_fields if data[name]}
+        return super().save(commit)
+
+
+class CorrectionForm(SuggestionForm):
+    proposed_fields = ("name", "phone", "website", "email", "street_address", "city", "region", "postal_code")
+
+    name = _proposed_field("name", "Correct name")
+    phone = _proposed_field("phone", "Correct phone number")
+    website = _proposed_field("website", "Correct website")
+    email = _proposed_field("email", "Provider's correct email address")
+    street_address = _proposed_field("street_address", "Street address")
+    city = _proposed_field("city", "Town or city")
+    region = _proposed_field("region", "Region or state")
+    postal_code = _proposed_field("postal_code", "Postal code")
+
+    class Meta(SuggestionForm.Meta):
+        fields = ("problem", "message", "contact_email")
+        widgets = {"problem": forms.RadioSelect}
+        labels = {**SuggestionForm.Meta.labels, "message": "What should the listing say?"}
+        help_texts = {
+            **SuggestionForm.Meta.help_texts,
+            "message": "What is wrong, what is right, and how you know (for example: I called them on 3 May).",
+        }
+
+    def __init__(self, *args, provider, **kwargs):
+        super().__init__(*args, instance=Suggestion(kind=Suggestion.Kind.CORRECTION, provider=provider), **kwargs)
+        # Optional on the model, which new-provider suggestions share; a correction must say what is wrong.
+        self.fields["problem"].required = True
+        self.fields["problem"].choices = Suggestion.Problem.choices
+        self.fields["message"].required = True
+        self.fields["message"].widget.attrs["rows"] = 5
+        self.helper.layout = Layout(
+            "problem",
+            "message",
+            Fieldset("New details (optional)", *self.proposed_fields),
+            "contact_email",
+            self.hidden_honeypot(),
+        )
+
+    @property
+    def phone_country(self):
+        return self.instance.provider.country.code
+
+
+class NewProviderForm(SuggestionForm):
+    proposed_fields = ("name", "country", "city", "street_address", "phone", "website", "description")
+
+    name = forms.CharField(label="Name of the provider", max_length=Provider._meta.get_field("name").max_length)
+    country = forms.ChoiceField(label="Country", choices=[("", "Choose a country")] + list(countries))
+    city = _proposed_field("city", "Town or city")
+    street_address = _proposed_field("street_address", "Street address")
+    phone = _proposed_field("phone", "Phone number")
+    website = _proposed_field("website", "Website")
+    description = forms.CharField(
+        label="What they offer",
+        required=False,
+        max_length=Suggestion.MESSAGE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For example: methadone and counselling, outpatient, free for residents.",
+    )
+
+    class Meta(SuggestionForm.Meta):
+        labels = {**SuggestionForm.Meta.labels, "message": "Anything else a curator should know (optional)"}
+        help_texts = {**SuggestionForm.Meta.help_texts, "message": "For example: how you know this provider."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, instance=Suggestion(kind=Suggestion.Kind.NEW_PROVIDER), **kwargs)
+        self.fields["message"].widget.attrs["rows"] = 3
+        self.helper.layout = Layout(*self.proposed_fields, "message", "contact_email", self.hidden_honeypot())
+
+    @property
+    def phone_country(self):
+        return self.cleaned_data.get("country") or None
+
+
+def allow_suggestion(request):
+    """Count one suggestion from the visitor's address; False once it has sent its allowance this period.
+
+    The count is kept under a keyed hash of the address, so the address itself
+    is never stored, and the hash means nothing without the secret key.
+    """
+    key = "suggestions:sent:" + salted_hmac("providers.suggestions.rate-limit", client_ip(request)).hexdigest()
+    period = settings.SUGGESTION_RATE_PERIOD
+    cache.add(key, 0, period)
+    try:
+        sent = cache.incr(key)
+    except ValueError:
+        # The count expired between add() and incr(): this is the first of a new period.
+        cache.set(key, 1, period)
+        sent = 1
+    return sent <= settings.SUGGESTION_RATE_LIMIT
+
+
+def _suggestion_page(request, form_class, template, context, **form_options):
+    form = form_class(request.POST if request.method == "POST" else None, **form_options)
+    if form.is_bound and form.is_valid():
+        if not allow_suggestion(request):
+            response = render(request, "providers/suggestions/too_many.html", context, status=429)
+            response["Retry-After"] = str(settings.SUGGESTION_RATE_PERIOD)
+            return response
+        # A filled honeypot gets the same thanks as a person, so the software learns nothing.
+        if not form.is_from_a_robot:
+            suggestion = form.save()
+            suggestion.notify_curators(request.build_absolute_uri(suggestion.admin_url))
+        return redirect("suggestion_thanks")
+    return render(request, template, {**context, "form": form})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def suggest_correction(request, slug):
+    provider = get_object_or_404(Provider.objects.published(), slug=slug)
+    return _suggestion_page(
+        request, CorrectionForm, "providers/suggestions/correction.html", {"provider": provider}, provider=provider
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def suggest_provider(request):
+    return _suggestion_page(request, NewProviderForm, "providers/suggestions/new_provider.html", {})
+
+
+def thanks(request):
+    return render(request, "providers/suggestions/thanks.html")
