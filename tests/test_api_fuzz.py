@@ -57,7 +57,7 @@ def hsds_openapi():
     components = document["components"]["schemas"]
 
     def component(path):
-        name = path.relative_to(SCHEMAS).with_suffix("").as_posix().replace("/", "_")
+        name = path.relative_to(SCHEMAS.resolve()).with_suffix("").as_posix().replace("/", "_")
         if name not in components:
             components[name] = {}  # claimed before its contents, which may refer back to it
             components[name] = local(json.loads(path.read_text(encoding="utf-8")), path.parent)
