@@ -8,8 +8,10 @@ or without ALLOWED_HOSTS.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from xstatic.pkg import bootstrap as xstatic_bootstrap
 from xstatic.pkg import leaflet as xstatic_leaflet
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "csp",
     "providers",
 ]
 
@@ -60,7 +63,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     # ETag on every page and API response, and 304 for a matching If-None-Match.
     "django.middleware.http.ConditionalGetMiddleware",
+    # Before CsrfViewMiddleware, to see the CSRF cookie that a page with a form sets.
+    "directory.middleware.privacy_headers",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -89,6 +95,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "directory.context_processors.map_settings",
+                "directory.context_processors.crisis_lines",
+                "directory.context_processors.quick_exit",
             ],
         },
     },
@@ -156,6 +164,9 @@ MAP_ATTRIBUTION = env_str(
     "MAP_ATTRIBUTION",
     '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
 )
+
+# "Quick exit" on every page leads here: a busy, ordinary site that gives nothing away on a shared screen.
+QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "https://www.google.com/")
 
 # How many reverse proxies in front of the site append the client's address to X-Forwarded-For.
 # 0 (the default) uses the connection's address only: without a proxy the header is the visitor's word.
@@ -225,9 +236,26 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# "same-origin": other sites never learn which page a visitor came from. Not "no-referrer":
-# with it browsers send "Origin: null" on the site's own form posts, which CSRF protection refuses.
-SECURE_REFERRER_POLICY = "same-origin"
+# "no-referrer": not even this site learns from a Referer which search led to a provider. With it
+# browsers send "Origin: null" on form posts, which CSRF protection refuses, so pages holding a
+# form send "same-origin" instead (directory/middleware.py).
+SECURE_REFERRER_POLICY = "no-referrer"
+PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
+# No inline script or style anywhere, and nothing from other hosts but the opt-in map's tiles.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Leaflet's "{s}" picks one of several tile subdomains.
+        "img-src": [SELF, "data:", "{0.scheme}://{0.netloc}".format(urlsplit(MAP_TILE_URL.replace("{s}", "*")))],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
@@ -242,9 +270,25 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"no_query_string": {"()": "directory.log_filters.StripQueryString"}},
+    # The development server's request log as Django sets it up, less the query strings (what people searched for).
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    # Failed sign-ins and lockouts are warnings and always reach the console, whatever DJANGO_LOG_LEVEL;
-    # axes' information messages (every sign-in, every clean-up) do not.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Failed sign-ins and lockouts are warnings and always reach the console, whatever DJANGO_LOG_LEVEL;
+        # axes' information messages (every sign-in, every clean-up) do not.
+        "axes": {"level": "WARNING"},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["no_query_string"],
+        },
+    },
 }

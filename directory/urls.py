@@ -13,6 +13,7 @@ handler400 = "directory.views.bad_request"
 urlpatterns = [
     path("", views.home, name="home"),
     path("about/", views.about, name="about"),
+    path("crisis-lines/", views.crisis_lines, name="crisis_lines"),
     path("providers/", include("providers.urls")),
     path("suggest/", suggestions.suggest_provider, name="suggest_provider"),
     path("suggest/thanks/", suggestions.thanks, name="suggestion_thanks"),

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.views import defaults
 
 from providers.filters import ProviderFilter
-from providers.models import Provider, Suggestion
+from providers.models import CrisisLine, Provider, Suggestion
 
 
 def home(request):
@@ -14,6 +14,12 @@ def home(request):
 
 def about(request):
     return render(request, "about.html")
+
+
+def crisis_lines(request):
+    lines = CrisisLine.objects.by_country()
+    by_country = sorted((lines[code] for code in lines if code), key=lambda listed: listed[0].country.name)
+    return render(request, "crisis_lines.html", {"international": lines.get("", []), "by_country": by_country})
 
 
 def bad_request(request, exception):

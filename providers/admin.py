@@ -21,6 +21,7 @@ from providers.admin_roles import PartnerListingsAdmin, SourcePartnersAdmin
 from providers.filters import forget_filter_choices
 from providers.models import (
     CareSetting,
+    CrisisLine,
     Language,
     Medication,
     Modality,
@@ -299,6 +300,14 @@ for term_model in (Modality, CareSetting, Medication, PaymentOption, Population)
 @admin.register(Language)
 class LanguageAdmin(TermAdmin):
     prepopulated_fields = {}
+
+
+@admin.register(CrisisLine)
+class CrisisLineAdmin(DirectoryAdmin):
+    list_display = ("name", "country", "kind", "phone", "checked_on", "order")
+    list_editable = ("order",)
+    list_filter = ("kind", ("country", CountryFilter), "checked_on")
+    search_fields = ("name", "phone", "country")
 
 
 from providers import admin_imports  # noqa: E402,F401

@@ -10,7 +10,8 @@ class ProvidersConfig(AppConfig):
     def ready(self):
         from providers.filters import forget_filter_choices
         from providers.history import fill_history_extras
-        from providers.models import TAXONOMY_FIELDS, Organization, Provider
+        from providers.models.crisis_line import forget_crisis_lines
+        from providers.models import TAXONOMY_FIELDS, CrisisLine, Organization, Provider
 
         # Search choices list the countries and languages of published listings and every term.
         changes = [Provider] + [Provider._meta.get_field(field).related_model for field in TAXONOMY_FIELDS.values()]
@@ -18,6 +19,8 @@ class ProvidersConfig(AppConfig):
             post_save.connect(forget_filter_choices, sender=model, dispatch_uid=f"choices-save-{model.__name__}")
             post_delete.connect(forget_filter_choices, sender=model, dispatch_uid=f"choices-delete-{model.__name__}")
         m2m_changed.connect(forget_filter_choices, sender=Provider.languages.through, dispatch_uid="choices-languages")
+        post_save.connect(forget_crisis_lines, sender=CrisisLine, dispatch_uid="crisis-lines-save")
+        post_delete.connect(forget_crisis_lines, sender=CrisisLine, dispatch_uid="crisis-lines-delete")
 
         # A signal rather than save(): loaddata saves raw, and partners' fixtures need ids too.
         for model in (Provider, Organization):

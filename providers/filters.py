@@ -181,6 +181,16 @@ class ProviderFilter(django_filters.FilterSet):
         return nearby.nearest_first() if self.form.cleaned_data.get("sort") in (None, "", "distance") else nearby
 
     @property
+    def searched_country(self) -> str:
+        """The one country chosen, else that of the place searched near, or "": it picks the crisis lines shown."""
+        if not self.is_bound or not self.form.is_valid():
+            return ""
+        chosen = self.form.cleaned_data.get("country") or []
+        if len(chosen) == 1:
+            return chosen[0]
+        return self.resolution.place.country if self.resolution else ""
+
+    @property
     def uses_miles(self):
         return bool(self.resolution and self.resolution.place.uses_miles)
 

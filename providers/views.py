@@ -21,6 +21,7 @@ def provider_list(request):
     page_obj = Paginator(providers.qs, settings.PROVIDERS_PER_PAGE).get_page(request.GET.get("page"))
     page_obj.object_list = attach_terms(page_obj.object_list, RESULT_TAXONOMIES)
     attach_hours(page_obj.object_list)
+    request.crisis_country = providers.searched_country
     return render(request, "providers/provider_list.html", {"filter": providers, "page_obj": page_obj})
 
 
@@ -35,6 +36,7 @@ def provider_detail(request, slug):
         raise Http404("No published provider has this address.")
     attach_terms([provider])
     attach_hours([provider])
+    request.crisis_country = provider.country.code
     return render(request, "providers/provider_detail.html", {"provider": provider})
 
 

@@ -1,3 +1,4 @@
+from providers.models.crisis_line import CrisisLine
 from providers.models.import_run import ImportRun
 from providers.models.not_duplicate import NotDuplicate
 from providers.models.opening_hours import OpeningInterval
@@ -11,6 +12,7 @@ from providers.models.taxonomy import CareSetting, Language, Medication, Modalit
 __all__ = [
     "TAXONOMY_FIELDS",
     "CareSetting",
+    "CrisisLine",
     "ImportRun",
     "Language",
     "Medication",

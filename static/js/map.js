@@ -72,7 +72,7 @@
     L.tileLayer(settings.tileUrl, {
       attribution: settings.attribution,
       maxZoom: 19,
-      // The site's same-origin policy sends no Referer, which OpenStreetMap's tile servers refuse;
+      // The site's referrer policy sends no Referer, which OpenStreetMap's tile servers refuse;
       // the origin alone satisfies them without revealing the search or the provider viewed.
       referrerPolicy: "strict-origin",
     }).addTo(newMap);

@@ -1,0 +1,120 @@
+"""Emergency numbers and crisis or addiction helplines, shown on every page.
+
+Every page needs the lines of one country, so the whole (small) table is kept
+in Django's cache and pages read it without a database query. Saving or
+deleting a line drops the cached copy.
+"""
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from providers.fields import CountryCodeField
+from providers.phones import normalise_phone
+
+CACHE_KEY = "providers:crisis-lines"
+# Edits clear the cache; the time limit bounds staleness on other app servers.
+CACHE_SECONDS = 3600
+# 988, 112, 116 123, 3114: dialled as they are, never with a country code.
+SHORT_CODE_MAX_DIGITS = 6
+
+
+def _digits(phone: str) -> str:
+    return "".join(char for char in phone if char.isdigit())
+
+
+class CrisisLineManager(models.Manager):
+    def get_by_natural_key(self, country, name):
+        return self.get(country=country, name=name)
+
+    def by_country(self) -> dict[str, list["CrisisLine"]]:
+        """{country code: its lines in order}; "" holds the international fallback."""
+        lines = cache.get(CACHE_KEY)
+        if lines is None:
+            lines = {}
+            for line in self.order_by("order", "pk"):
+                lines.setdefault(line.country.code or "", []).append(line)
+            cache.set(CACHE_KEY, lines, CACHE_SECONDS)
+        return lines
+
+    def for_country(self, *codes: str) -> list["CrisisLine"]:
+        """The lines of the first of ``codes`` that has any, else the international fallback."""
+        lines = self.by_country()
+        for code in codes:
+            if code and lines.get(code.upper()):
+                return lines[code.upper()]
+        return lines.get("", [])
+
+
+def forget_crisis_lines(**kwargs):
+    """Drop the cached lines (a signal receiver)."""
+    cache.delete(CACHE_KEY)
+
+
+def language_region(language_code: str) -> str:
+    """The country in a language code ("pt-br" gives "BR"), or ""."""
+    _language, _, region = (language_code or "").partition("-")
+    return region.upper() if len(region) == 2 else ""
+
+
+class CrisisLine(models.Model):
+    class Kind(models.TextChoices):
+        EMERGENCY = "emergency", "Emergency number"
+        CRISIS = "crisis", "Crisis line"
+        ADDICTION = "addiction", "Addiction helpline"
+
+    country = CountryCodeField(blank=True, help_text="Leave empty for the line shown where no country has its own.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=120)
+    phone = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="As dialled inside the country: 988, 116 123, 0300 123 6600. "
+        "Empty only for the international fallback, which links to its source instead.",
+    )
+    hours = models.CharField(max_length=120, blank=True, help_text="e.g. 24/7, or Monday to Friday 9:00–17:00.")
+    notes = models.CharField(
+        max_length=300, blank=True, help_text="Shown on the list of all lines, e.g. text or chat options."
+    )
+    source_url = models.URLField("source", help_text="An official or authoritative page giving this number.")
+    checked_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When a curator last compared the number with its source; empty until someone has.",
+    )
+    order = models.PositiveSmallIntegerField(
+        default=0, help_text="Lower numbers are shown first; the first three appear on every page."
+    )
+
+    objects = CrisisLineManager()
+
+    class Meta:
+        ordering = ["country", "order", "name"]
+        constraints = [models.UniqueConstraint(fields=["country", "name"], name="crisis_line_unique_name")]
+
+    def __str__(self):
+        return f"{self.name} ({self.country.code or 'international'})"
+
+    def natural_key(self):
+        return (self.country.code, self.name)
+
+    def clean(self):
+        if self.country and not self.phone:
+            raise ValidationError({"phone": "A country's line needs a phone number."})
+        if self.phone and len(_digits(self.phone)) > SHORT_CODE_MAX_DIGITS:
+            normalise_phone(self.phone, self.country.code)
+
+    @property
+    def dial(self) -> str:
+        """What a tel: link dials: E.164 for full numbers, the short code itself otherwise."""
+        digits = _digits(self.phone)
+        if len(digits) <= SHORT_CODE_MAX_DIGITS:
+            return digits
+        try:
+            return normalise_phone(self.phone, self.country.code)
+        except ValidationError:
+            return digits
+
+    @property
+    def tel_href(self) -> str:
+        return f"tel:{self.dial}" if self.phone else ""
