@@ -48,7 +48,8 @@ class PartnerScopedAdmin:
     """An admin whose records a partner importer sees only some of: ``partner_queryset`` says which."""
 
     def partner_queryset(self, request, queryset, source_ids):
-        raise NotImplementedError
+        # Subclasses say what a partner may see; until one does, nothing.
+        return queryset.none()
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -5,11 +5,18 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connection
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_MISSING = not shutil.which(CHROMIUM)
 SKIP_REASON = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)."
+
+# Every browser test module's marks. Skipped only where Chromium is missing (CI installs it);
+# serialized_rollback restores the migrated taxonomy and groups that the live-server flush empties.
+BROWSER_TEST_MARKS = [
+    pytest.mark.skipif(CHROMIUM_MISSING, reason=SKIP_REASON),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("restore_migrated_data"),
+]
 
 
 def on_live_server(url, live_server):
@@ -45,15 +52,3 @@ def chromium_page(live_server, *, javascript=True, block_other_hosts=False, **co
             yield context.new_page()
         finally:
             browser.close()
-
-
-@pytest.fixture(scope="module")
-def restore_migrated_data(django_db_setup, django_db_blocker):
-    """Put back what the migrations created once a module's last live-server test has flushed every table.
-
-    Tests from other files may run after it on the same worker, and they rely
-    on the shipped taxonomy and the Curators group.
-    """
-    yield
-    with django_db_blocker.unblock():
-        connection.creation.deserialize_db_from_string(connection._test_serialized_contents)

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
+from django.db import connection
 
 from providers.models import TAXONOMY_FIELDS, CrisisLine, Provider, Source
 
@@ -64,3 +65,31 @@ def make_provider(db):
         return provider
 
     return make
+
+
+@pytest.fixture
+def harbour_clinic(make_provider):
+    """The published listing the browser tests open: a clinic with an address, a phone and coordinates."""
+    return make_provider(
+        name="Harbour Medication Clinic",
+        street_address="12 Nkrumah Road",
+        city="Mombasa",
+        country="KE",
+        latitude=-4.0435,
+        longitude=39.6682,
+        phone="+254722123456",
+        modalities=["mat"],
+        care_settings=["outpatient"],
+    )
+
+
+@pytest.fixture(scope="module")
+def restore_migrated_data(django_db_setup, django_db_blocker):
+    """Put back what the migrations created once a module's last live-server test has flushed every table.
+
+    Tests from other files may run after it on the same worker, and they rely
+    on the shipped taxonomy and the Curators group.
+    """
+    yield
+    with django_db_blocker.unblock():
+        connection.creation.deserialize_db_from_string(connection._test_serialized_contents)

@@ -1,19 +1,11 @@
 """A person in a real browser: search, filter, open a provider, reach the phone number."""
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM_MISSING, SKIP_REASON, chromium_page, restore_migrated_data  # noqa: F401
+from tests.browser import BROWSER_TEST_MARKS, chromium_page
 
-if CHROMIUM_MISSING:
-    pytest.skip(SKIP_REASON, allow_module_level=True)
-
-from playwright.sync_api import expect  # noqa: E402
-
-# serialized_rollback restores the migrated taxonomy and groups that the live-server flush empties.
-pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("restore_migrated_data"),
-]
+pytestmark = BROWSER_TEST_MARKS
 
 
 @pytest.fixture(params=[True, False], ids=["javascript-on", "javascript-off"])

@@ -1,32 +1,11 @@
 """A person prints a provider page or a list of results to take along: the details, without the screen's controls."""
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM_MISSING, SKIP_REASON, chromium_page, restore_migrated_data  # noqa: F401
+from tests.browser import BROWSER_TEST_MARKS, chromium_page
 
-if CHROMIUM_MISSING:
-    pytest.skip(SKIP_REASON, allow_module_level=True)
-
-from playwright.sync_api import expect  # noqa: E402
-
-# serialized_rollback restores the migrated taxonomy and groups that the live-server flush empties.
-pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("restore_migrated_data"),
-]
-
-
-@pytest.fixture
-def clinic(make_provider):
-    return make_provider(
-        name="Harbour Medication Clinic",
-        street_address="12 Nkrumah Road",
-        city="Mombasa",
-        country="KE",
-        latitude=-4.0435,
-        longitude=39.6682,
-        phone="+254722123456",
-    )
+pytestmark = BROWSER_TEST_MARKS
 
 
 @pytest.fixture
@@ -36,8 +15,8 @@ def page(live_server, transactional_db):
         yield page
 
 
-def test_a_printed_provider_page_keeps_the_details_and_drops_the_controls(live_server, clinic, page):
-    page.goto(live_server.url + clinic.get_absolute_url())
+def test_a_printed_provider_page_keeps_the_details_and_drops_the_controls(live_server, harbour_clinic, page):
+    page.goto(live_server.url + harbour_clinic.get_absolute_url())
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Harbour Medication Clinic")
     expect(page.get_by_text("12 Nkrumah Road")).to_be_visible()
@@ -57,7 +36,7 @@ def test_a_printed_provider_page_keeps_the_details_and_drops_the_controls(live_s
         expect(hidden).to_be_hidden()
 
 
-def test_a_printed_results_list_is_compact_and_has_no_filters(live_server, clinic, page):
+def test_a_printed_results_list_is_compact_and_has_no_filters(live_server, harbour_clinic, page):
     page.goto(live_server.url + "/providers/?country=KE")
 
     expect(page.get_by_role("link", name="Harbour Medication Clinic")).to_be_visible()

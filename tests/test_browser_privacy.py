@@ -3,41 +3,14 @@
 from contextlib import contextmanager
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser import (  # noqa: F401
-    CHROMIUM_MISSING,
-    SKIP_REASON,
-    chromium_page,
-    on_live_server,
-    restore_migrated_data,
-)
+from providers.models import Suggestion
+from tests.browser import BROWSER_TEST_MARKS, chromium_page, on_live_server
 
-if CHROMIUM_MISSING:
-    pytest.skip(SKIP_REASON, allow_module_level=True)
-
-from playwright.sync_api import expect  # noqa: E402
-
-from providers.models import Suggestion  # noqa: E402
-
-# serialized_rollback restores the migrated taxonomy and groups that the live-server flush empties.
-pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("restore_migrated_data"),
-]
+pytestmark = BROWSER_TEST_MARKS
 
 EXIT_URL = "https://weather.example/"
-
-
-@pytest.fixture
-def clinic(make_provider):
-    return make_provider(
-        name="Harbour Medication Clinic",
-        city="Mombasa",
-        country="KE",
-        latitude=-4.0435,
-        longitude=39.6682,
-        phone="+254722123456",
-    )
 
 
 @pytest.fixture
@@ -80,8 +53,8 @@ def js_page(live_server, transactional_db):
         yield page
 
 
-def test_quick_exit_comes_right_after_the_skip_link_and_leaves_in_one_tap(live_server, clinic, exit_url, page):
-    page.goto(live_server.url + clinic.get_absolute_url())
+def test_quick_exit_comes_right_after_the_skip_link_and_leaves_in_one_tap(live_server, harbour_clinic, exit_url, page):
+    page.goto(live_server.url + harbour_clinic.get_absolute_url())
 
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
@@ -96,7 +69,7 @@ def test_quick_exit_comes_right_after_the_skip_link_and_leaves_in_one_tap(live_s
     assert page.url == EXIT_URL
 
 
-def test_escape_leaves_and_back_does_not_return_to_the_directory(live_server, clinic, exit_url, js_page):
+def test_escape_leaves_and_back_does_not_return_to_the_directory(live_server, harbour_clinic, exit_url, js_page):
     js_page.goto(live_server.url + "/providers/?country=KE")
 
     js_page.keyboard.press("Escape")
@@ -106,9 +79,9 @@ def test_escape_leaves_and_back_does_not_return_to_the_directory(live_server, cl
     assert not on_live_server(js_page.url, live_server)
 
 
-def test_pressing_the_link_with_javascript_replaces_the_page_in_the_history(live_server, clinic, exit_url, js_page):
+def test_pressing_the_link_with_javascript_replaces_the_page_in_the_history(live_server, harbour_clinic, exit_url, js_page):
     js_page.goto(live_server.url + "/")
-    js_page.goto(live_server.url + clinic.get_absolute_url())
+    js_page.goto(live_server.url + harbour_clinic.get_absolute_url())
 
     js_page.get_by_role("link", name="Quick exit").click()
     expect(js_page.get_by_role("heading", name="Today's weather")).to_be_visible()
@@ -124,14 +97,14 @@ def collect_csp_violations(page):
     return violations
 
 
-def test_the_pages_run_under_the_content_security_policy_without_violations(live_server, clinic, curator, js_page):
+def test_the_pages_run_under_the_content_security_policy_without_violations(live_server, harbour_clinic, curator, js_page):
     violations = collect_csp_violations(js_page)
 
     js_page.goto(live_server.url + "/")
     js_page.goto(live_server.url + "/providers/?country=KE")
     js_page.get_by_role("button", name="Show map").click()
     expect(js_page.locator(".leaflet-container")).to_be_visible()
-    js_page.goto(live_server.url + clinic.get_absolute_url())
+    js_page.goto(live_server.url + harbour_clinic.get_absolute_url())
     js_page.goto(live_server.url + "/suggest/")
     js_page.goto(live_server.url + "/admin/login/")
     js_page.get_by_label("Username").fill("curator")
@@ -190,7 +163,7 @@ def test_a_suggestion_is_accepted_from_its_form_which_sends_same_origin(live_ser
     assert Suggestion.objects.count() == 1
 
 
-def test_search_and_provider_pages_send_no_referrer(live_server, clinic, js_page):
+def test_search_and_provider_pages_send_no_referrer(live_server, harbour_clinic, js_page):
     sent = []
     js_page.on("request", lambda request: sent.append(request.headers.get("referer")))
     search = js_page.goto(live_server.url + "/providers/?country=KE")

@@ -1,21 +1,12 @@
 """A person with JavaScript off reports a wrong phone number in a real browser."""
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM_MISSING, SKIP_REASON, chromium_page, restore_migrated_data  # noqa: F401
+from providers.models import Suggestion
+from tests.browser import BROWSER_TEST_MARKS, chromium_page
 
-if CHROMIUM_MISSING:
-    pytest.skip(SKIP_REASON, allow_module_level=True)
-
-from playwright.sync_api import expect  # noqa: E402
-
-from providers.models import Suggestion  # noqa: E402
-
-# serialized_rollback restores the migrated taxonomy and groups that the live-server flush empties.
-pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("restore_migrated_data"),
-]
+pytestmark = BROWSER_TEST_MARKS
 
 
 def test_a_person_reports_a_wrong_phone_number_without_javascript(live_server, make_provider):

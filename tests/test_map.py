@@ -3,19 +3,11 @@
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM_MISSING, SKIP_REASON, chromium_page, on_live_server, restore_migrated_data  # noqa: F401
+from tests.browser import BROWSER_TEST_MARKS, chromium_page, on_live_server
 
-if CHROMIUM_MISSING:
-    pytest.skip(SKIP_REASON, allow_module_level=True)
-
-from playwright.sync_api import expect  # noqa: E402
-
-# serialized_rollback restores the migrated taxonomy and groups that the live-server flush empties.
-pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("restore_migrated_data"),
-]
+pytestmark = BROWSER_TEST_MARKS
 
 OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 HOSTILE_NAME = '<img src="/pwned.png" onerror="window.pwned = true">Nairobi Recovery'
