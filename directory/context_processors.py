@@ -1,6 +1,8 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.urls import Resolver404, resolve, translate_url
+from django.utils import translation
 
 from providers.models.crisis_line import CrisisLine, language_region
 
@@ -22,5 +24,34 @@ def quick_exit(request):
 def crisis_lines(request):
     """The lines for the country a view says the page is about, else the visitor's language region."""
     country = getattr(request, "crisis_country", "")
-    region = language_region(getattr(request, "LANGUAGE_CODE", ""))
+    if not country:
+        # The page now depends on the header; language_from_path tells caches so.
+        request.varies_on_accept_language = True
+    region = language_region(request.headers.get("Accept-Language", ""))
     return {"crisis_lines": CrisisLine.objects.for_country(country, region)}
+
+
+def language_versions(request):
+    """This page in every language, for the language switcher and the hreflang links.
+
+    Empty where the path names no page (a 404), since there is nothing to switch to.
+    """
+    try:
+        resolve(request.path_info)
+    except Resolver404:
+        return {"language_versions": []}
+    current = translation.get_language()
+    versions = []
+    for code, name in settings.LANGUAGES:
+        url = translate_url(request.get_full_path(), code)
+        versions.append(
+            {
+                "code": code,
+                "name": name,
+                "url": url,
+                "absolute_url": request.build_absolute_uri(url),
+                "is_current": code == current,
+                "is_default": code == settings.LANGUAGE_CODE,
+            }
+        )
+    return {"language_versions": versions}

@@ -1,6 +1,8 @@
 """Response headers that keep visitors' browsing to themselves."""
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 
 def privacy_headers(get_response):
@@ -19,6 +21,28 @@ def privacy_headers(get_response):
         if settings.CSRF_COOKIE_NAME in response.cookies:
             # SecurityMiddleware only sets Referrer-Policy when no view or middleware has.
             response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return middleware
+
+
+def language_from_path(get_response):
+    """Speak the language named by the URL prefix (/es/, /ar/, ...), else English.
+
+    Used instead of Django's LocaleMiddleware, which would fall back to a cookie or
+    the browser's Accept-Language: the language lives in the link alone, so a shared
+    or bookmarked link reads the same on any device and no cookie is needed.
+    Pages outside the prefixed URLs (the admin, the API) are in English.
+    """
+
+    def middleware(request):
+        language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        if getattr(request, "varies_on_accept_language", False):
+            patch_vary_headers(response, ["Accept-Language"])
         return response
 
     return middleware

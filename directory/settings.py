@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_filters",
@@ -65,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     # Before CsrfViewMiddleware, to see the CSRF cookie that a page with a form sets.
     "directory.middleware.privacy_headers",
+    # The language comes from the URL alone (see directory.middleware.language_from_path).
+    "directory.middleware.language_from_path",
     "django.middleware.csrf.CsrfViewMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -97,6 +100,7 @@ TEMPLATES = [
                 "directory.context_processors.map_settings",
                 "directory.context_processors.crisis_lines",
                 "directory.context_processors.quick_exit",
+                "directory.context_processors.language_versions",
             ],
         },
     },
@@ -122,6 +126,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# English at the unprefixed URLs; the others under /es/, /fr/, /pt/ and /ar/. Names as their speakers write them.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("pt", "Português"),
+    ("ar", "العربية"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["directory.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

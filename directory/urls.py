@@ -1,3 +1,4 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
@@ -11,14 +12,19 @@ admin.site.index_title = "Listings and vocabularies"
 handler400 = "directory.views.bad_request"
 
 urlpatterns = [
+    # Before admin.site.urls, whose provider pages would take "duplicates" for a provider id.
+    path("admin/providers/provider/duplicates/", include("providers.admin_duplicates")),
+    path("admin/", admin.site.urls),
+    path("api/", include("providers.api.urls")),
+]
+
+# The public pages in every language: English unprefixed, the others under /es/, /fr/, ...
+urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("about/", views.about, name="about"),
     path("crisis-lines/", views.crisis_lines, name="crisis_lines"),
     path("providers/", include("providers.urls")),
     path("suggest/", suggestions.suggest_provider, name="suggest_provider"),
     path("suggest/thanks/", suggestions.thanks, name="suggestion_thanks"),
-    # Before admin.site.urls, whose provider pages would take "duplicates" for a provider id.
-    path("admin/providers/provider/duplicates/", include("providers.admin_duplicates")),
-    path("admin/", admin.site.urls),
-    path("api/", include("providers.api.urls")),
-]
+    prefix_default_language=False,
+)

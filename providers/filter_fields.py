@@ -4,6 +4,7 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from providers import places
 
@@ -93,19 +94,19 @@ class PlaceField(forms.CharField):
         if not text:
             return None
         if not places.normalise(text):
-            raise forms.ValidationError("Enter a place name, a postal code, or latitude,longitude.", code="empty")
+            raise forms.ValidationError(_("Enter a place name, a postal code, or latitude,longitude."), code="empty")
         coordinates = places.parse_coordinates(text)
         if coordinates is not None:
             latitude, longitude = coordinates
             if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
                 raise forms.ValidationError(
-                    "Latitude must be between -90 and 90 and longitude between -180 and 180.", code="range"
+                    _("Latitude must be between -90 and 90 and longitude between -180 and 180."), code="range"
                 )
         try:
             return places.resolve(text)
         except places.PlaceNotFound:
             raise forms.ValidationError(
-                "We could not find “%(place)s”. Try a city, a postal code, or latitude,longitude.",
+                _("We could not find “%(place)s”. Try a city, a postal code, or latitude,longitude."),
                 code="unknown_place",
                 params={"place": text},
             ) from None

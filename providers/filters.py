@@ -1,16 +1,21 @@
 """The one FilterSet behind the search page (and, later, the API)."""
 
+import json
+import unicodedata
 import uuid
 from functools import lru_cache
 
 import django_filters
 from django import forms
 from django.core.cache import cache
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from django.db.models import Exists, F, IntegerField, OuterRef, Value
 from django.db.models import CharField as CharType
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django_countries import countries
 
@@ -77,20 +82,20 @@ def _checkboxes(label, taxonomy_field):
 
 class ProviderFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label="Keyword",
+        label=_("Keyword"),
         method="filter_keywords",
         max_length=200,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, city or service"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, city or service")}),
     )
     near = PlaceFilter(
-        label="Near",
+        label=_("Near"),
         method="filter_nothing",
         max_length=100,
-        help_text="A city, a postal code, or latitude,longitude.",
-        widget=forms.TextInput(attrs={"placeholder": "e.g. Nairobi, 80100 or -1.28,36.82", "autocomplete": "off"}),
+        help_text=_("A city, a postal code, or latitude,longitude."),
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Nairobi, 80100 or -1.28,36.82"), "autocomplete": "off"}),
     )
     radius = RadiusFilter(
-        label="Within",
+        label=_("Within"),
         method="filter_nothing",
         min_value=1,
         max_value=MAX_RADIUS_KM,
@@ -98,46 +103,46 @@ class ProviderFilter(django_filters.FilterSet):
         widget=QuickSelect(choices=[(km, f"{km} km ({round(km / KM_PER_MILE)} mi)") for km in RADIUS_CHOICES_KM]),
     )
     place = django_filters.CharFilter(
-        label="City, region or postal code", method="filter_place", max_length=100
+        label=_("City, region or postal code"), method="filter_place", max_length=100
     )
     country = CodeFilter(
-        label="Country",
+        label=_("Country"),
         method="filter_countries",
         valid_codes=SharedCodes(COUNTRY_CODES),
         normalise=lambda code: code.strip().upper(),
         widget=SingleSelectList,
     )
-    modality = _checkboxes("Type of help", "modalities")
-    setting = _checkboxes("Setting", "care_settings")
-    medication = _checkboxes("Medication", "medications")
-    payment = _checkboxes("Payment", "payment_options")
-    population = _checkboxes("Who is served", "populations")
+    modality = _checkboxes(_("Type of help"), "modalities")
+    setting = _checkboxes(_("Setting"), "care_settings")
+    medication = _checkboxes(_("Medication"), "medications")
+    payment = _checkboxes(_("Payment"), "payment_options")
+    population = _checkboxes(_("Who is served"), "populations")
     language = CodeTermFilter(
-        label="Language",
+        label=_("Language"),
         taxonomy_field="languages",
         valid_codes=SharedCodes(ISO_639_1_CODES),
         normalise=lambda code: code.strip().lower(),
         widget=SingleSelectList,
     )
-    telehealth = django_filters.BooleanFilter(label="Offers telehealth", widget=OptInCheckbox)
+    telehealth = django_filters.BooleanFilter(label=_("Offers telehealth"), widget=OptInCheckbox)
     open_now = django_filters.BooleanFilter(
-        label="Open now",
+        label=_("Open now"),
         widget=OptInCheckbox,
         method=lambda queryset, name, value: queryset.open_at(timezone.now()) if value else queryset,
     )
     modified_after = django_filters.IsoDateTimeFilter(
-        label="Changed since",
+        label=_("Changed since"),
         field_name="updated_at",
         lookup_expr="gte",
-        help_text="ISO 8601 date and time; listings changed at or after it.",
+        help_text=_("ISO 8601 date and time; listings changed at or after it."),
     )
     sort = django_filters.ChoiceFilter(
-        label="Sort by",
+        label=_("Sort by"),
         choices=[
-            ("distance", "Distance (with a place)"),
-            ("name", "Name"),
-            ("verified", "Recently verified"),
-            ("updated", "Recently updated"),
+            ("distance", _("Distance (with a place)")),
+            ("name", _("Name")),
+            ("verified", _("Recently verified")),
+            ("updated", _("Recently updated")),
         ],
         method="sort_by",
         empty_label=None,
@@ -157,8 +162,8 @@ class ProviderFilter(django_filters.FilterSet):
         self.resolution = None
         self.unlocated = None
         choices, self.term_ids, self.choices_generation = filter_choices()
-        choices["country"] = [("", "Any country"), *choices["country"]]
-        choices["language"] = [("", "Any language"), *choices["language"]]
+        choices["country"] = [("", gettext("Any country")), *choices["country"]]
+        choices["language"] = [("", gettext("Any language")), *choices["language"]]
         for name, filter_ in self.filters.items():
             if name in choices:
                 # A callable: forms deep-copy list choices on every request (hundreds of countries), and
@@ -233,21 +238,28 @@ def filter_choices():
     if cached is None:
         cached = {"rows": _choice_rows(), "generation": uuid.uuid4().hex}
         cache.set(CHOICES_CACHE_KEY, cached, CHOICES_CACHE_SECONDS)
-    rows = cached["rows"]
+    language = get_language()
     choices = {param: [] for param in (*TAXONOMY_FIELDS, "country")}
     term_ids = {param: {} for param in TAXONOMY_FIELDS}
-    for param, slug, name, order, pk in sorted(rows, key=lambda row: (row[0], row[3], row[2])):
-        choices[param].append((slug, name))
+    for param, slug, name, _order, pk, translations in cached["rows"]:
+        choices[param].append((slug, translations.get(language) or name))
         if param in term_ids:
             term_ids[param][slug] = pk
-    choices["country"] = country_choices(tuple(code for code, _name in choices["country"]), get_language())
+    # Terms keep their curators' order; languages are listed alphabetically in the page's language.
+    choices["language"].sort(key=lambda choice: alphabetical(choice[1]))
+    choices["country"] = country_choices(tuple(code for code, _name in choices["country"]), language)
     return choices, term_ids, cached["generation"]
 
 
 @lru_cache(maxsize=64)
 def country_choices(codes, language):
     """(code, name) pairs sorted by name in ``language``: naming and sorting 250 countries is not free."""
-    return sorted(((code, countries.name(code)) for code in codes), key=lambda choice: choice[1])
+    return sorted(((code, countries.name(code)) for code in codes), key=lambda choice: alphabetical(choice[1]))
+
+
+def alphabetical(name):
+    """A sort key that files accented letters with their base letter ("Árabe" among the A's, "Égypte" among the E's)."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold(), name.casefold()
 
 
 def forget_filter_choices(**kwargs):
@@ -256,7 +268,7 @@ def forget_filter_choices(**kwargs):
 
 
 def _choice_rows():
-    """(parameter, code, name, order, term id) rows for every filter's choices, in one query.
+    """(parameter, code, name, order, term id, translated names) rows for every filter's choices, in one query.
 
     All terms of each taxonomy, except languages and countries: of those only
     the ones published providers have, since the standards list hundreds.
@@ -271,7 +283,7 @@ def _choice_rows():
             terms = terms.filter(Exists(spoken))
         selects.append(
             terms.annotate(param=Value(param, output_field=CharType()))
-            .values_list("param", "slug", "name", "order", "pk")
+            .values_list("param", "slug", "name", "order", "pk", Cast("name_translations", TextField()))
             .order_by()
         )
     selects.append(
@@ -280,8 +292,11 @@ def _choice_rows():
             label=Value("", output_field=CharType()),
             position=Value(0, output_field=IntegerField()),
             term=Value(0, output_field=IntegerField()),
+            translations=Value("{}", output_field=TextField()),
         )
-        .values_list("param", "country", "label", "position", "term")
+        .values_list("param", "country", "label", "position", "term", "translations")
         .order_by()
     )
-    return list(selects[0].union(*selects[1:]))
+    rows = selects[0].union(*selects[1:])
+    # Sorted and decoded once per cache fill, not on every request.
+    return [(*row[:5], json.loads(row[5] or "{}")) for row in sorted(rows, key=lambda row: (row[0], row[3], row[2]))]

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, F, OuterRef, Q, prefetch_related_objects
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from providers.models import OpeningInterval
 from providers.validators import available_time_zones
@@ -66,7 +67,7 @@ class OpenStatus:
     def label(self) -> str:
         if self.is_open is None:
             return ""
-        return "Open now" if self.is_open else "Closed"
+        return _("Open now") if self.is_open else _("Closed")
 
 
 UNKNOWN = OpenStatus(None)
@@ -144,27 +145,27 @@ class OpeningHours:
 def _closing_text(start: datetime, end: datetime, today: date) -> str:
     midnight = datetime.combine(today, MIDNIGHT)
     if start <= midnight and end >= midnight + ONE_DAY:
-        return "open 24 hours"
+        return _("open 24 hours")
     # A closing at midnight ends the day before it, so 18:00–00:00 "closes 00:00" today.
     closing_day = (end - timedelta(microseconds=1)).date()
     if closing_day == today:
-        return f"closes {clock_text(end.time())}"
+        return _("closes %(time)s") % {"time": clock_text(end.time())}
     if closing_day == today + ONE_DAY:
-        return f"closes tomorrow {clock_text(end.time())}"
-    return f"closes {DAY_NAMES[closing_day.weekday()]} {clock_text(end.time())}"
+        return _("closes tomorrow %(time)s") % {"time": clock_text(end.time())}
+    return _("closes %(day)s %(time)s") % {"day": DAY_NAMES[closing_day.weekday()], "time": clock_text(end.time())}
 
 
 def _opening_text(start: datetime, today: date) -> str:
     if start.date() == today:
-        return f"opens {clock_text(start.time())}"
-    return f"opens {DAY_NAMES[start.weekday()]} {clock_text(start.time())}"
+        return _("opens %(time)s") % {"time": clock_text(start.time())}
+    return _("opens %(day)s %(time)s") % {"day": DAY_NAMES[start.weekday()], "time": clock_text(start.time())}
 
 
 def _day_text(intervals) -> str:
     if not intervals:
-        return "Closed"
+        return _("Closed")
     if any(is_all_day(interval) for interval in intervals):
-        return "Open 24 hours"
+        return _("Open 24 hours")
     return ", ".join(interval_text(interval) for interval in intervals)
 
 

@@ -121,7 +121,10 @@ def test_the_first_country_with_lines_wins():
 
 
 def test_the_language_region_is_a_second_choice():
-    assert (language_region("pt-br"), language_region("en"), language_region("")) == ("BR", "", "")
+    assert language_region("pt-BR,pt;q=0.9,en;q=0.8") == "BR"
+    assert language_region("en;q=0.5,es-MX;q=0.8,fr-FR;q=0.7") == "MX"
+    assert language_region("en, pt-br;q=0") == ""
+    assert (language_region("en"), language_region(""), language_region("es-MX;q=x")) == ("", "", "")
 
 
 def test_an_edit_shows_at_once():
@@ -151,7 +154,7 @@ def test_the_home_page_shows_the_international_fallback(client):
 def test_a_search_in_one_country_shows_its_lines(client):
     text = strip(client.get("/providers/", {"country": "GB"}))
 
-    assert 'Call <a class="text-nowrap" href="tel:999">999</a>' in text
+    assert 'Call <a class="text-nowrap" dir="ltr" href="tel:999">999</a>' in text
     assert 'href="tel:116123">116 123</a>' in text
     assert 'href="tel:+443001236600">0300 123 6600</a>' in text
 
@@ -169,7 +172,7 @@ def test_a_providers_page_shows_its_countrys_lines(client, make_provider):
 
     text = strip(client.get(provider.get_absolute_url()))
 
-    assert 'Call <a class="text-nowrap" href="tel:999">999</a>' in text
+    assert 'Call <a class="text-nowrap" dir="ltr" href="tel:999">999</a>' in text
     assert 'href="tel:1192">1192</a>' in text
 
 
@@ -177,11 +180,9 @@ def test_every_page_links_to_all_crisis_lines(client):
     assert 'href="/crisis-lines/"' in strip(client.get("/about/"))
 
 
-def test_the_visitors_language_region_is_used_when_the_page_has_no_country(client, settings):
-    settings.LANGUAGES = [("en", "English"), ("pt-br", "Português")]
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.middleware.locale.LocaleMiddleware"]
-
-    text = strip(client.get("/", headers={"accept-language": "pt-br"}))
+@pytest.mark.parametrize("page", ["/", "/pt/", "/es/about/"])
+def test_the_visitors_language_region_is_used_when_the_page_has_no_country(client, page):
+    text = strip(client.get(page, headers={"accept-language": "pt-BR,pt;q=0.9"}))
 
     assert 'href="tel:188">188</a>' in text
 

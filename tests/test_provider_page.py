@@ -76,21 +76,21 @@ def test_it_links_the_main_phone(client, harbour_house):
     response = page(client, harbour_house)
 
     assert 'href="tel:+13346732143"' in response.text
-    assert "Main: (334) 673-2143" in response.text
+    assert 'Main: <bdi dir="ltr">(334) 673-2143</bdi>' in response.text
 
 
 def test_it_links_the_intake_phone(client, harbour_house):
     response = page(client, harbour_house)
 
     assert 'href="tel:+13346732150"' in response.text
-    assert "Intake: (334) 673-2150" in response.text
+    assert 'Intake: <bdi dir="ltr">(334) 673-2150</bdi>' in response.text
 
 
 def test_it_links_the_hotline(client, harbour_house):
     response = page(client, harbour_house)
 
     assert 'href="tel:+18006624357"' in response.text
-    assert "Hotline: (800) 662-4357" in response.text
+    assert 'Hotline: <bdi dir="ltr">(800) 662-4357</bdi>' in response.text
 
 
 def test_it_lists_the_main_phone_first(client, harbour_house):

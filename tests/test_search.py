@@ -639,7 +639,7 @@ def test_a_result_has_a_call_link(client, harbour_house):
     response = search(client)
 
     assert 'href="tel:+13346732143"' in response.text
-    assert "Call (334) 673-2143" in response.text
+    assert 'Call <bdi dir="ltr">(334) 673-2143</bdi>' in response.text
 
 
 def test_a_result_without_a_phone_has_no_call_link(client, make_provider):

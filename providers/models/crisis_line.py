@@ -51,10 +51,23 @@ def forget_crisis_lines(**kwargs):
     cache.delete(CACHE_KEY)
 
 
-def language_region(language_code: str) -> str:
-    """The country in a language code ("pt-br" gives "BR"), or ""."""
-    _language, _, region = (language_code or "").partition("-")
-    return region.upper() if len(region) == 2 else ""
+def language_region(accept_language: str) -> str:
+    """The country of the browser's most preferred language that names one, or "".
+
+    Reads an Accept-Language header: "pt-BR,pt;q=0.9,en;q=0.8" gives "BR". Only the
+    region is taken from it; the page's language comes from its URL.
+    """
+    preferences = []
+    for position, entry in enumerate((accept_language or "")[:500].split(",")):
+        tag, _, quality = entry.strip().partition(";q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            continue
+        _language, _, region = tag.strip().partition("-")
+        if len(region) == 2 and region.isalpha() and weight > 0:
+            preferences.append((-weight, position, region.upper()))
+    return min(preferences)[2] if preferences else ""
 
 
 class CrisisLine(models.Model):

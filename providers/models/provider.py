@@ -1,4 +1,5 @@
 import functools
+import json
 import math
 import uuid
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.text import slugify
 
 from providers import hsds_ids, phones, places
@@ -60,10 +62,10 @@ def stale_period() -> str:
     """VERIFICATION_STALE_MONTHS in words: "a year", "2 years", "18 months"."""
     months = settings.VERIFICATION_STALE_MONTHS
     if months == 12:
-        return "a year"
+        return gettext("a year")
     if months % 12 == 0:
-        return f"{months // 12} years"
-    return "a month" if months == 1 else f"{months} months"
+        return ngettext("%(count)d year", "%(count)d years", months // 12) % {"count": months // 12}
+    return gettext("a month") if months == 1 else ngettext("%(count)d month", "%(count)d months", months) % {"count": months}
 
 
 class ProviderQuerySet(models.QuerySet):
@@ -443,7 +445,10 @@ def attach_terms(providers, fields=tuple(TAXONOMY_FIELDS.values())):
 
 
 def term_labels(ids, fields=tuple(TAXONOMY_FIELDS.values())):
-    """{provider id: {field: [TermLabel, ...]}} for the providers ``ids``, in one query (see attach_terms)."""
+    """{provider id: {field: [TermLabel, ...]}} for the providers ``ids``, in one query (see attach_terms).
+
+    Names are in the active language, where the term has a translation.
+    """
     terms = {pk: {field: [] for field in fields} for pk in ids}
     if not ids or not fields:
         return terms
@@ -451,7 +456,11 @@ def term_labels(ids, fields=tuple(TAXONOMY_FIELDS.values())):
     with connection.cursor() as cursor:
         cursor.execute(_terms_sql(fields, connection.vendor).format(ids=placeholders), list(ids) * len(fields))
         rows = cursor.fetchall()
-    for provider_id, field, slug, name, _order in sorted(rows, key=lambda row: (row[4], row[3])):
+    language = get_language() or settings.LANGUAGE_CODE
+    translate = language != settings.LANGUAGE_CODE
+    for provider_id, field, slug, name, _order, translations in sorted(rows, key=lambda row: (row[4], row[3])):
+        if translate and translations:
+            name = json.loads(translations).get(language) or name
         terms[provider_id][field].append(TermLabel(slug, name))
     return terms
 
@@ -468,7 +477,8 @@ def _terms_sql(fields, vendor):
         term_column = through._meta.get_field(relation.m2m_reverse_field_name()).column
         selects.append(
             f"SELECT link.{quote('provider_id')}, '{field}', term.{quote('slug')}, term.{quote('name')}, "
-            f"term.{quote('order')} FROM {quote(through._meta.db_table)} link "
+            f"term.{quote('order')}, CAST(term.{quote('name_translations')} AS TEXT) "
+            f"FROM {quote(through._meta.db_table)} link "
             f"JOIN {quote(term._meta.db_table)} term ON term.{quote(term._meta.pk.column)} = link.{quote(term_column)} "
             f"WHERE link.{quote('provider_id')} IN ({{ids}})"
         )

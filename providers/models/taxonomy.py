@@ -4,9 +4,17 @@ Each is its own table with the same shape (slug, name, description, order),
 so curators can add terms and names can be translated without a code change.
 """
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 
 from providers.validators import validate_language_code
+
+
+def translated_name(name, translations, language=None):
+    """``name`` as ``translations`` (a term's name_translations) give it in ``language``, else ``name``."""
+    language = language or get_language() or settings.LANGUAGE_CODE
+    return (translations or {}).get(language) or name
 
 
 class TermManager(models.Manager):
@@ -19,6 +27,12 @@ class Term(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers are listed first.")
+    name_translations = models.JSONField(
+        "translated names",
+        default=dict,
+        blank=True,
+        help_text="The name in each of the site's other languages; the English name shows where one is missing.",
+    )
 
     objects = TermManager()
 
@@ -28,6 +42,10 @@ class Term(models.Model):
 
     def __str__(self):
         return self.name
+
+    def translated_name(self, language=None):
+        """The name in ``language`` (default: the active one), else the English name."""
+        return translated_name(self.name, self.name_translations, language)
 
     def natural_key(self):
         return (self.slug,)

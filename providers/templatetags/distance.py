@@ -1,4 +1,6 @@
 from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext, pgettext
 
 from providers.places import KM_PER_MILE
 
@@ -11,11 +13,13 @@ def distance(kilometres, miles=False):
     if kilometres is None:
         return ""
     if miles:
-        value, unit = kilometres / KM_PER_MILE, "mi"
+        value, unit = kilometres / KM_PER_MILE, pgettext("unit", "mi")
         if value < 0.1:
-            return "less than 0.1 mi"
+            return gettext("less than %(distance)s") % {"distance": f"{number_format(0.1, 1)} {unit}"}
     else:
         if kilometres < 1:
-            return f"{round(kilometres * 1000, -1):.0f} m"
-        value, unit = kilometres, "km"
-    return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+            return f"{number_format(round(kilometres * 1000, -1), 0)} {pgettext('unit', 'm')}"
+        value, unit = kilometres, pgettext("unit", "km")
+    places = 1 if value < 10 else 0
+    # Rounded first: number_format cuts extra decimals off rather than rounding them.
+    return f"{number_format(round(value, places), places)} {unit}"
