@@ -37,9 +37,10 @@ def language_from_path(get_response):
 
     def middleware(request):
         language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
-        translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = get_response(request)
+        # Restored afterwards, so the language of one request never leaks into what runs next on this thread.
+        with translation.override(language):
+            response = get_response(request)
         response.headers.setdefault("Content-Language", language)
         if getattr(request, "varies_on_accept_language", False):
             patch_vary_headers(response, ["Accept-Language"])

@@ -33,6 +33,7 @@ from providers.models import (
     Source,
 )
 from providers.models.provider import stale_cutoff, stale_period
+from providers.term_forms import TermForm
 
 Channel = history.Channel
 
@@ -287,6 +288,7 @@ class SourceAdmin(SourcePartnersAdmin, DirectoryAdmin):
 
 
 class TermAdmin(DirectoryAdmin):
+    form = TermForm
     list_display = ("name", "slug", "order")
     list_editable = ("order",)
     search_fields = ("name", "slug")

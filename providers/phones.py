@@ -7,6 +7,7 @@ same number typed two ways is stored once.
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 _EXTENSION = ";ext="
 
@@ -20,13 +21,15 @@ def normalise_phone(raw: str, region: str | None) -> str:
         number = phonenumbers.parse(text, (region or "").upper() or None)
     except phonenumbers.NumberParseException:
         raise ValidationError(
-            "Enter a phone number with its country code (e.g. +44 20 7946 0000) "
-            "or a number valid in the provider's country.",
+            gettext(
+                "Enter a phone number with its country code (e.g. +44 20 7946 0000) "
+                "or a number valid in the provider's country."
+            ),
             code="invalid_phone",
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
-            "%(value)s is not a valid phone number for the provider's country.",
+            gettext("%(value)s is not a valid phone number for the provider's country."),
             code="invalid_phone",
             params={"value": text},
         )

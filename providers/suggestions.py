@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_countries import countries
 
@@ -46,7 +48,7 @@ class SuggestionForm(forms.ModelForm):
     multiline_fields = ("description",)
 
     homepage = forms.CharField(
-        label="Leave this field empty",
+        label=_("Leave this field empty"),
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
@@ -54,10 +56,12 @@ class SuggestionForm(forms.ModelForm):
     class Meta:
         model = Suggestion
         fields = ("message", "contact_email")
-        labels = {"contact_email": "Your email address (optional)"}
+        labels = {"contact_email": _("Your email address (optional)")}
         help_texts = {
-            "contact_email": "Only if a curator may write to you with a question about this suggestion. "
-            "It is never shown on the site.",
+            "contact_email": _(
+                "Only if a curator may write to you with a question about this suggestion. "
+                "It is never shown on the site."
+            ),
         }
 
     def __init__(self, *args, **kwargs):
@@ -100,22 +104,22 @@ class SuggestionForm(forms.ModelForm):
 class CorrectionForm(SuggestionForm):
     proposed_fields = ("name", "phone", "website", "email", "street_address", "city", "region", "postal_code")
 
-    name = _proposed_field("name", "Correct name")
-    phone = _proposed_field("phone", "Correct phone number")
-    website = _proposed_field("website", "Correct website")
-    email = _proposed_field("email", "Provider's correct email address")
-    street_address = _proposed_field("street_address", "Street address")
-    city = _proposed_field("city", "Town or city")
-    region = _proposed_field("region", "Region or state")
-    postal_code = _proposed_field("postal_code", "Postal code")
+    name = _proposed_field("name", _("Correct name"))
+    phone = _proposed_field("phone", _("Correct phone number"))
+    website = _proposed_field("website", _("Correct website"))
+    email = _proposed_field("email", _("Provider's correct email address"))
+    street_address = _proposed_field("street_address", _("Street address"))
+    city = _proposed_field("city", _("Town or city"))
+    region = _proposed_field("region", _("Region or state"))
+    postal_code = _proposed_field("postal_code", _("Postal code"))
 
     class Meta(SuggestionForm.Meta):
         fields = ("problem", "message", "contact_email")
         widgets = {"problem": forms.RadioSelect}
-        labels = {**SuggestionForm.Meta.labels, "message": "What should the listing say?"}
+        labels = {**SuggestionForm.Meta.labels, "message": _("What should the listing say?")}
         help_texts = {
             **SuggestionForm.Meta.help_texts,
-            "message": "What is wrong, what is right, and how you know (for example: I called them on 3 May).",
+            "message": _("What is wrong, what is right, and how you know (for example: I called them on 3 May)."),
         }
 
     def __init__(self, *args, provider, **kwargs):
@@ -128,7 +132,7 @@ class CorrectionForm(SuggestionForm):
         self.helper.layout = Layout(
             "problem",
             "message",
-            Fieldset("New details (optional)", *self.proposed_fields),
+            Fieldset(_("New details (optional)"), *self.proposed_fields),
             "contact_email",
             self.hidden_honeypot(),
         )
@@ -141,26 +145,28 @@ class CorrectionForm(SuggestionForm):
 class NewProviderForm(SuggestionForm):
     proposed_fields = ("name", "country", "city", "street_address", "phone", "website", "description")
 
-    name = forms.CharField(label="Name of the provider", max_length=Provider._meta.get_field("name").max_length)
-    country = forms.ChoiceField(label="Country", choices=[("", "Choose a country")] + list(countries))
-    city = _proposed_field("city", "Town or city")
-    street_address = _proposed_field("street_address", "Street address")
-    phone = _proposed_field("phone", "Phone number")
-    website = _proposed_field("website", "Website")
+    name = forms.CharField(label=_("Name of the provider"), max_length=Provider._meta.get_field("name").max_length)
+    # Choices set per form: country names in the page's language.
+    country = forms.ChoiceField(label=_("Country"))
+    city = _proposed_field("city", _("Town or city"))
+    street_address = _proposed_field("street_address", _("Street address"))
+    phone = _proposed_field("phone", _("Phone number"))
+    website = _proposed_field("website", _("Website"))
     description = forms.CharField(
-        label="What they offer",
+        label=_("What they offer"),
         required=False,
         max_length=Suggestion.MESSAGE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="For example: methadone and counselling, outpatient, free for residents.",
+        help_text=_("For example: methadone and counselling, outpatient, free for residents."),
     )
 
     class Meta(SuggestionForm.Meta):
-        labels = {**SuggestionForm.Meta.labels, "message": "Anything else a curator should know (optional)"}
-        help_texts = {**SuggestionForm.Meta.help_texts, "message": "For example: how you know this provider."}
+        labels = {**SuggestionForm.Meta.labels, "message": _("Anything else a curator should know (optional)")}
+        help_texts = {**SuggestionForm.Meta.help_texts, "message": _("For example: how you know this provider.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, instance=Suggestion(kind=Suggestion.Kind.NEW_PROVIDER), **kwargs)
+        self.fields["country"].choices = [("", gettext("Choose a country")), *countries]
         self.fields["message"].widget.attrs["rows"] = 3
         self.helper.layout = Layout(*self.proposed_fields, "message", "contact_email", self.hidden_honeypot())
 

@@ -8,6 +8,7 @@ deleting a line drops the cached copy.
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from providers.fields import CountryCodeField
 from providers.phones import normalise_phone
@@ -72,9 +73,9 @@ def language_region(accept_language: str) -> str:
 
 class CrisisLine(models.Model):
     class Kind(models.TextChoices):
-        EMERGENCY = "emergency", "Emergency number"
-        CRISIS = "crisis", "Crisis line"
-        ADDICTION = "addiction", "Addiction helpline"
+        EMERGENCY = "emergency", _("Emergency number")
+        CRISIS = "crisis", _("Crisis line")
+        ADDICTION = "addiction", _("Addiction helpline")
 
     country = CountryCodeField(blank=True, help_text="Leave empty for the line shown where no country has its own.")
     kind = models.CharField(max_length=20, choices=Kind.choices)

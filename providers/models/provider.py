@@ -13,7 +13,7 @@ from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext, pgettext
 from django.utils.text import slugify
 
 from providers import hsds_ids, phones, places
@@ -394,7 +394,11 @@ class Provider(models.Model):
 
     def contact_phones(self):
         """(label, display, tel: URI) for each number the provider gave, main line first."""
-        labels = {"phone": "Main", "intake_phone": "Intake", "hotline_phone": "Hotline"}
+        labels = {
+            "phone": pgettext("phone", "Main"),
+            "intake_phone": pgettext("phone", "Intake"),
+            "hotline_phone": pgettext("phone", "Hotline"),
+        }
         country = self.country.code
         return [
             (labels[field], phones.display_phone(value, country), phones.tel_uri(value))

@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from providers import phones
@@ -37,11 +38,11 @@ class Suggestion(models.Model):
         NEW_PROVIDER = "new-provider", "New provider"
 
     class Problem(models.TextChoices):
-        CLOSED = "closed", "It has closed or moved away"
-        PHONE = "phone", "The phone number is wrong"
-        ADDRESS = "address", "The address is wrong"
-        SERVICES = "services", "The services or hours are wrong"
-        OTHER = "other", "Something else"
+        CLOSED = "closed", _("It has closed or moved away")
+        PHONE = "phone", _("The phone number is wrong")
+        ADDRESS = "address", _("The address is wrong")
+        SERVICES = "services", _("The services or hours are wrong")
+        OTHER = "other", _("Something else")
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
@@ -58,7 +59,7 @@ class Suggestion(models.Model):
     provider = models.ForeignKey(
         "providers.Provider", null=True, blank=True, on_delete=models.CASCADE, related_name="suggestions"
     )
-    problem = models.CharField("what is wrong", max_length=20, choices=Problem.choices, blank=True)
+    problem = models.CharField(_("what is wrong"), max_length=20, choices=Problem.choices, blank=True)
     message = models.TextField(blank=True, max_length=MESSAGE_MAX_LENGTH)
     proposed = models.JSONField(
         default=dict, blank=True, help_text="Proposed values by field name (PROPOSABLE_FIELDS)."

@@ -18,7 +18,8 @@ def distance(kilometres, miles=False):
             return gettext("less than %(distance)s") % {"distance": f"{number_format(0.1, 1)} {unit}"}
     else:
         if kilometres < 1:
-            return f"{number_format(round(kilometres * 1000, -1), 0)} {pgettext('unit', 'm')}"
+            metres = pgettext("unit", "m")
+            return f"{number_format(round(kilometres * 1000, -1), 0)} {metres}"
         value, unit = kilometres, pgettext("unit", "km")
     places = 1 if value < 10 else 0
     # Rounded first: number_format cuts extra decimals off rather than rounding them.

@@ -91,7 +91,7 @@
 
   function setShown(shown) {
     canvas.hidden = !shown;
-    button.textContent = shown ? "Hide map" : "Show map";
+    button.textContent = shown ? settings.hideLabel : settings.showLabel;
     button.setAttribute("aria-expanded", String(shown));
     if (shown) {
       // The page may have been resized while the map was hidden.

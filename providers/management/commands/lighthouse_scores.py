@@ -1,0 +1,83 @@
+"""Lighthouse's mobile scores for the pages people use, in every language.
+
+A measurement, not a test: ``make lighthouse`` serves the site with production
+settings and runs this against it. Each page is audited ``--runs`` times and the
+median of each category is reported, since the performance score moves between runs.
+"""
+
+import json
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from providers.models import Provider
+
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-background-networking"
+
+
+def audited_pages():
+    """(name, path) of the home page, a filtered result list and a provider page, in English."""
+    provider = Provider.objects.published().exclude(latitude=None).order_by("name").first()
+    if provider is None:
+        raise CommandError("No published provider with coordinates: load the demo data first.")
+    return [
+        ("home", "/"),
+        ("results", "/providers/?modality=mat&setting=outpatient"),
+        ("provider", provider.get_absolute_url()),
+    ]
+
+
+def in_language(path, code):
+    return path if code == settings.LANGUAGE_CODE else f"/{code}{path}"
+
+
+class Command(BaseCommand):
+    help = "Run Lighthouse (mobile) on the home, results and provider pages in every language; print the scores."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8765")
+        parser.add_argument("--lighthouse", default=".lighthouse/node_modules/.bin/lighthouse")
+        parser.add_argument("--runs", type=int, default=3)
+        parser.add_argument("--output", type=Path, help="Write the medians as JSON here.")
+
+    def handle(self, *args, base_url, lighthouse, runs, output, **options):
+        results = []
+        for code, _name in settings.LANGUAGES:
+            for page, path in audited_pages():
+                url = base_url.rstrip("/") + in_language(path, code)
+                scores = [self.audit(lighthouse, url) for _run in range(runs)]
+                medians = {category: statistics.median(run[category] for run in scores) for category in CATEGORIES}
+                results.append({"language": code, "page": page, "url": url, **medians})
+                self.stdout.write(
+                    f"{code:3} {page:9} " + "  ".join(f"{category} {medians[category]:3.0f}" for category in CATEGORIES)
+                )
+        if output:
+            output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+    def audit(self, lighthouse, url):
+        """One Lighthouse run with its default mobile emulation and throttling: {category: score out of 100}."""
+        with tempfile.TemporaryDirectory() as folder:
+            report = Path(folder) / "report.json"
+            completed = subprocess.run(
+                [
+                    lighthouse,
+                    url,
+                    "--quiet",
+                    "--output=json",
+                    f"--output-path={report}",
+                    f"--only-categories={','.join(CATEGORIES)}",
+                    f"--chrome-flags={CHROME_FLAGS}",
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if completed.returncode != 0 or not report.exists():
+                raise CommandError(f"Lighthouse failed on {url}:\n{completed.stderr[-2000:]}")
+            categories = json.loads(report.read_text(encoding="utf-8"))["categories"]
+        return {category: round(categories[category]["score"] * 100) for category in CATEGORIES}
