@@ -1,4 +1,4 @@
-"""axe-core finds no accessibility problem (WCAG 2.0/2.1/2.2 A and AA and its best practices) on the pages people use."""
+"""axe-core finds no accessibility problem (WCAG 2.0/2.1/2.2 A and AA and its best practices) on the pages people use, in every language."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -6,6 +6,19 @@ from axe_playwright_python.sync_playwright import Axe
 from tests.browser import BROWSER_TEST_MARKS, chromium_page
 
 pytestmark = BROWSER_TEST_MARKS
+
+# Each language's URL prefix: English unprefixed, the others under /es/, /fr/, /pt/ and /ar/ (right to left).
+LANGUAGE_PREFIXES = {"en": "", "es": "/es", "fr": "/fr", "pt": "/pt", "ar": "/ar"}
+
+PAGES = {
+    "home": "/",
+    "results": "/providers/?country=KE&modality=mat&near=Mombasa&radius=50",
+    "no-results": "/providers/?q=nothing-matches-this",
+    "provider": "{harbour_clinic}",
+    "provider-suggestion": "{harbour_clinic}suggest/",
+    "suggestion": "/suggest/",
+    "crisis-lines": "/crisis-lines/",
+}
 
 
 @pytest.fixture
@@ -22,18 +35,9 @@ def violations(page):
     ]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/",
-        "/providers/?country=KE&modality=mat&near=Mombasa&radius=50",
-        "/providers/?q=nothing-matches-this",
-        "{harbour_clinic}",
-        "{harbour_clinic}suggest/",
-        "/suggest/",
-        "/crisis-lines/",
-    ],
-)
-def test_axe_finds_nothing(live_server, harbour_clinic, page, path):
-    page.goto(live_server.url + path.format(harbour_clinic=harbour_clinic.get_absolute_url()))
+@pytest.mark.parametrize("path", PAGES.values(), ids=PAGES.keys())
+@pytest.mark.parametrize("prefix", LANGUAGE_PREFIXES.values(), ids=LANGUAGE_PREFIXES.keys())
+def test_axe_finds_nothing(live_server, harbour_clinic, page, prefix, path):
+    # Translated text changes lengths, contrast-bearing markup and, in Arabic, the direction: each language is checked.
+    page.goto(live_server.url + prefix + path.format(harbour_clinic=harbour_clinic.get_absolute_url()))
     assert violations(page) == []
