@@ -8,17 +8,17 @@ from functools import lru_cache
 import django_filters
 from django import forms
 from django.core.cache import cache
-from django.utils.translation import get_language, gettext
-from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
-from django.db.models import Exists, F, IntegerField, OuterRef, Value
 from django.db.models import CharField as CharType
-from django.db.models import TextField
+from django.db.models import Exists, F, IntegerField, OuterRef, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
+from providers.fields import COUNTRY_CODES
 from providers.filter_fields import (
     CodeMultipleChoiceField,
     OptInCheckbox,
@@ -27,7 +27,6 @@ from providers.filter_fields import (
     SharedCodes,
     SingleSelectList,
 )
-from providers.fields import COUNTRY_CODES
 from providers.models import TAXONOMY_FIELDS, Provider
 from providers.places import KM_PER_MILE
 from providers.validators import ISO_639_1_CODES

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_MISSING = not shutil.which(CHROMIUM)
@@ -17,6 +18,10 @@ BROWSER_TEST_MARKS = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("restore_migrated_data"),
 ]
+
+
+# Each language's URL prefix: English unprefixed, the others under /es/, /fr/, /pt/ and /ar/ (right to left).
+LANGUAGE_PREFIXES = {code: "" if code == settings.LANGUAGE_CODE else f"/{code}" for code, _name in settings.LANGUAGES}
 
 
 def on_live_server(url, live_server):

@@ -3,12 +3,9 @@
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser import BROWSER_TEST_MARKS, chromium_page
+from tests.browser import BROWSER_TEST_MARKS, LANGUAGE_PREFIXES, chromium_page
 
 pytestmark = BROWSER_TEST_MARKS
-
-# Each language's URL prefix: English unprefixed, the others under /es/, /fr/, /pt/ and /ar/ (right to left).
-LANGUAGE_PREFIXES = {"en": "", "es": "/es", "fr": "/fr", "pt": "/pt", "ar": "/ar"}
 
 PAGES = {
     "home": "/",

@@ -6,12 +6,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import BROWSER_TEST_MARKS, chromium_page, on_live_server
+from tests.browser import BROWSER_TEST_MARKS, LANGUAGE_PREFIXES, chromium_page, on_live_server
 
 pytestmark = BROWSER_TEST_MARKS
 
-# Each language's URL prefix: English unprefixed, the others under /es/, /fr/, /pt/ and /ar/.
-LANGUAGE_PREFIXES = {"en": "", "es": "/es", "fr": "/fr", "pt": "/pt", "ar": "/ar"}
 RESULTS_WITH_FILTERS = "/providers/?country=KE&modality=mat&near=Mombasa&radius=50"
 # Enough for any of these pages' tab order; a loop that needs more has lost its way.
 MAX_TABS = 60

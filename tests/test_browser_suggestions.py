@@ -1,6 +1,5 @@
 """A person with JavaScript off reports a wrong phone number in a real browser."""
 
-import pytest
 from playwright.sync_api import expect
 
 from providers.models import Suggestion

@@ -15,10 +15,10 @@ from django.conf import settings
 from django.utils import translation
 
 from providers.models import Modality, Provider
+from tests.browser import LANGUAGE_PREFIXES
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 OTHER_LANGUAGES = [code for code, _name in settings.LANGUAGES if code != "en"]
-PREFIXES = {"en": "", **{code: f"/{code}" for code in OTHER_LANGUAGES}}
 
 
 def catalog(code):
@@ -102,7 +102,7 @@ def test_every_message_keeps_its_html_tags(code):
 @pytest.mark.parametrize("code", ["en", *OTHER_LANGUAGES])
 def test_each_language_has_its_own_addresses(client, clinic, code):
     for name, path in pages(clinic).items():
-        response = client.get(PREFIXES[code] + path)
+        response = client.get(LANGUAGE_PREFIXES[code] + path)
         assert response.status_code == 200, name
         assert f'<html lang="{code}" dir="{"rtl" if code == "ar" else "ltr"}">' in response.text, name
         assert response["Content-Language"] == code
@@ -158,14 +158,14 @@ def test_no_english_interface_text_is_left_on_a_translated_page(client, clinic, 
     )
     assert len(english) > 50
     for name, path in pages(clinic).items():
-        text = visible_text(client.get(PREFIXES[code] + path))
+        text = visible_text(client.get(LANGUAGE_PREFIXES[code] + path))
         assert [message for message in english if message in text] == [], name
 
 
 @pytest.mark.parametrize("code", OTHER_LANGUAGES)
 def test_headings_and_buttons_are_in_the_pages_language(client, clinic, code):
-    home = client.get(PREFIXES[code] + "/").text
-    provider = client.get(PREFIXES[code] + clinic.get_absolute_url()).text
+    home = client.get(LANGUAGE_PREFIXES[code] + "/").text
+    provider = client.get(LANGUAGE_PREFIXES[code] + clinic.get_absolute_url()).text
 
     for text in ("Find addiction and opioid treatment", "Search", "Quick exit", "In danger right now?"):
         assert in_language(code, text) != text
@@ -182,8 +182,8 @@ def test_taxonomy_names_are_translated_in_filters_and_listings(client, clinic, c
     translated = mat.name_translations[code]
     assert translated != mat.name
 
-    results = unescape(client.get(PREFIXES[code] + "/providers/?country=KE").text)
-    provider = unescape(client.get(PREFIXES[code] + clinic.get_absolute_url()).text)
+    results = unescape(client.get(LANGUAGE_PREFIXES[code] + "/providers/?country=KE").text)
+    provider = unescape(client.get(LANGUAGE_PREFIXES[code] + clinic.get_absolute_url()).text)
 
     assert translated in results and translated in provider
     assert mat.name not in results and mat.name not in provider
@@ -227,7 +227,7 @@ def test_the_api_keeps_english_names_and_codes_whatever_the_browser_asks(client,
      ("ar", "كينيا", "مارس")],
 )
 def test_country_names_and_dates_follow_the_language(client, clinic, code, country, month):
-    text = client.get(PREFIXES[code] + clinic.get_absolute_url()).text
+    text = client.get(LANGUAGE_PREFIXES[code] + clinic.get_absolute_url()).text
 
     assert country in text
     assert '<time datetime="2025-03-04">' in text
@@ -281,7 +281,7 @@ def test_the_switcher_offers_this_page_in_every_language_and_keeps_the_search(cl
     switcher = re.search(r'<nav class="language-switcher.*?</nav>', text, re.S).group(0)
 
     for code, name in settings.LANGUAGES:
-        href = f"{PREFIXES[code]}/providers/?country=KE&amp;modality=mat"
+        href = f"{LANGUAGE_PREFIXES[code]}/providers/?country=KE&amp;modality=mat"
         assert f'<a href="{href}" hreflang="{code}" lang="{code}"' in switcher
         assert f">{name}</a>" in switcher
     assert 'hreflang="es" lang="es" aria-current="true"' in switcher
@@ -290,9 +290,9 @@ def test_the_switcher_offers_this_page_in_every_language_and_keeps_the_search(cl
 def test_search_engines_are_told_of_every_language_version(client, clinic):
     text = client.get(clinic.get_absolute_url()).text
 
-    for code in PREFIXES:
+    for code in LANGUAGE_PREFIXES:
         assert (
-            f'<link rel="alternate" hreflang="{code}" href="http://testserver{PREFIXES[code]}{clinic.get_absolute_url()}">'
+            f'<link rel="alternate" hreflang="{code}" href="http://testserver{LANGUAGE_PREFIXES[code]}{clinic.get_absolute_url()}">'
             in text
         )
     assert f'<link rel="alternate" hreflang="x-default" href="http://testserver{clinic.get_absolute_url()}">' in text

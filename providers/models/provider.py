@@ -13,18 +13,17 @@ from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext, ngettext, pgettext
 from django.utils.text import slugify
-
-from providers import hsds_ids, phones, places
+from django.utils.translation import get_language, gettext, ngettext, pgettext
 from simple_history.models import HistoricalRecords
 
+from providers import hsds_ids, phones, places
 from providers.fields import CountryCodeField
 from providers.models.history import ProviderHistoryExtras
 from providers.models.organization import Organization
 from providers.models.source import Source
-from providers.naming import first_free
 from providers.models.taxonomy import CareSetting, Language, Medication, Modality, PaymentOption, Population
+from providers.naming import first_free
 from providers.validators import validate_latitude, validate_longitude, validate_time_zone
 
 # Public filter parameter -> the Provider many-to-many field it filters on.
@@ -456,23 +455,26 @@ def term_labels(ids, fields=tuple(TAXONOMY_FIELDS.values())):
     terms = {pk: {field: [] for field in fields} for pk in ids}
     if not ids or not fields:
         return terms
+    language = get_language() or settings.LANGUAGE_CODE
+    # English pages and the APIs use the names as stored, and skip reading the translations.
+    translated = language != settings.LANGUAGE_CODE
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
-        cursor.execute(_terms_sql(fields, connection.vendor).format(ids=placeholders), list(ids) * len(fields))
+        sql = _terms_sql(fields, connection.vendor, translated)
+        cursor.execute(sql.format(ids=placeholders), list(ids) * len(fields))
         rows = cursor.fetchall()
-    language = get_language() or settings.LANGUAGE_CODE
-    translate = language != settings.LANGUAGE_CODE
     for provider_id, field, slug, name, _order, translations in sorted(rows, key=lambda row: (row[4], row[3])):
-        if translate and translations:
+        if translations:
             name = json.loads(translations).get(language) or name
         terms[provider_id][field].append(TermLabel(slug, name))
     return terms
 
 
 @functools.cache
-def _terms_sql(fields, vendor):
+def _terms_sql(fields, vendor, translated):
     """The UNION behind attach_terms, written once: composing it through the ORM cost more than running it."""
     quote = connection.ops.quote_name
+    translations = f"CAST(term.{quote('name_translations')} AS TEXT)" if translated else "NULL"
     selects = []
     for field in fields:
         relation = Provider._meta.get_field(field)
@@ -481,7 +483,7 @@ def _terms_sql(fields, vendor):
         term_column = through._meta.get_field(relation.m2m_reverse_field_name()).column
         selects.append(
             f"SELECT link.{quote('provider_id')}, '{field}', term.{quote('slug')}, term.{quote('name')}, "
-            f"term.{quote('order')}, CAST(term.{quote('name_translations')} AS TEXT) "
+            f"term.{quote('order')}, {translations} "
             f"FROM {quote(through._meta.db_table)} link "
             f"JOIN {quote(term._meta.db_table)} term ON term.{quote(term._meta.pk.column)} = link.{quote(term_column)} "
             f"WHERE link.{quote('provider_id')} IN ({{ids}})"

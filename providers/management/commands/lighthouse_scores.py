@@ -59,8 +59,20 @@ class Command(BaseCommand):
         if output:
             output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
-    def audit(self, lighthouse, url):
-        """One Lighthouse run with its default mobile emulation and throttling: {category: score out of 100}."""
+    def audit(self, lighthouse, url, attempts=3):
+        """One Lighthouse run with its default mobile emulation and throttling: {category: score out of 100}.
+
+        Lighthouse now and then fails to record a page load ("NO_NAVSTART"); such a run is retried.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.run_lighthouse(lighthouse, url)
+            except CommandError as error:
+                if attempt == attempts:
+                    raise
+                self.stderr.write(f"{error} (retrying)")
+
+    def run_lighthouse(self, lighthouse, url):
         with tempfile.TemporaryDirectory() as folder:
             report = Path(folder) / "report.json"
             completed = subprocess.run(
