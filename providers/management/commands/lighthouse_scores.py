@@ -17,6 +17,14 @@ from django.core.management.base import BaseCommand, CommandError
 from providers.models import Provider
 
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+# The measurements behind the performance score, plus what the page costs to download.
+METRICS = {
+    "first-contentful-paint": "FCP ms",
+    "largest-contentful-paint": "LCP ms",
+    "total-blocking-time": "TBT ms",
+    "cumulative-layout-shift": "CLS",
+    "total-byte-weight": "bytes",
+}
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-background-networking"
 
 
@@ -51,16 +59,19 @@ class Command(BaseCommand):
             for page, path in audited_pages():
                 url = base_url.rstrip("/") + in_language(path, code)
                 scores = [self.audit(lighthouse, url) for _run in range(runs)]
-                medians = {category: statistics.median(run[category] for run in scores) for category in CATEGORIES}
+                medians = {name: statistics.median(run[name] for run in scores) for name in scores[0]}
                 results.append({"language": code, "page": page, "url": url, **medians})
                 self.stdout.write(
-                    f"{code:3} {page:9} " + "  ".join(f"{category} {medians[category]:3.0f}" for category in CATEGORIES)
+                    f"{code:3} {page:9} "
+                    + "  ".join(f"{category} {medians[category]:3.0f}" for category in CATEGORIES)
+                    + "  "
+                    + "  ".join(f"{label} {medians[label]:g}" for label in METRICS.values())
                 )
         if output:
             output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
     def audit(self, lighthouse, url, attempts=3):
-        """One Lighthouse run with its default mobile emulation and throttling: {category: score out of 100}.
+        """One Lighthouse run with its default mobile emulation and throttling: scores out of 100 and METRICS.
 
         Lighthouse now and then fails to record a page load ("NO_NAVSTART"); such a run is retried.
         """
@@ -91,5 +102,7 @@ class Command(BaseCommand):
             )
             if completed.returncode != 0 or not report.exists():
                 raise CommandError(f"Lighthouse failed on {url}:\n{completed.stderr[-2000:]}")
-            categories = json.loads(report.read_text(encoding="utf-8"))["categories"]
-        return {category: round(categories[category]["score"] * 100) for category in CATEGORIES}
+            result = json.loads(report.read_text(encoding="utf-8"))
+        scores = {category: round(result["categories"][category]["score"] * 100) for category in CATEGORIES}
+        measured = {label: round(result["audits"][audit]["numericValue"], 3) for audit, label in METRICS.items()}
+        return {**scores, **measured}
