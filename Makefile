@@ -5,7 +5,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages update-messages migrate demo-data migrations-check fixture bench-import bench-search lighthouse clean
+.PHONY: run test install messages update-messages migrate demo-data migrations-check fixture bench-import bench-search lighthouse clean loadtest loadtest-sqlite loadtest-postgresql
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-build.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -79,6 +79,51 @@ bench-search: install
 	DATABASE_URL=$(BENCH_SEARCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_SEARCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $(BENCH_PROVIDERS) --output bench/search-postgresql.json
 
+# Load test (docs/PERFORMANCE.md): gunicorn with production settings on the bench-search databases
+# (filled with BENCH_PROVIDERS synthetic providers if they hold another number), locust headless on
+# loopback, LOADTEST_SECONDS at each of LOADTEST_USERS; prints req/s, p50/p99 and failures, writes
+# bench/loadtest-<database>.json. One database only: make loadtest LOADTEST_DATABASES=sqlite
+LOADTEST_SECONDS ?= 60
+LOADTEST_USERS ?= 8 32 64
+LOADTEST_DATABASES ?= sqlite postgresql
+# Seconds of traffic first, not counted: each worker loads the gazetteer and fills its caches.
+LOADTEST_WARMUP ?= 10
+LOADTEST_PORT ?= 8766
+# 2 cores, shared with locust: 4 sync workers, two per core, so that a worker waiting on PostgreSQL
+# does not leave a core idle. A request is CPU-bound Python (filters, template), so gthread threads
+# would only take turns on the GIL; connections beyond 4 wait in the listen backlog (2048).
+LOADTEST_GUNICORN ?= --workers 4 --worker-class sync
+LOADTEST_ENV := $(BENCH_ENV) DJANGO_ALLOWED_HOSTS=127.0.0.1
+LOADTEST_LOCUST := $(VENV)/bin/locust -f loadtest/locustfile.py --headless --only-summary --exit-code-on-error 0 --host http://127.0.0.1:$(LOADTEST_PORT)
+
+loadtest: install messages
+	mkdir -p bench
+	$(BENCH_ENV) $(PYTHON) manage.py collectstatic --noinput -v0
+	for database in $(LOADTEST_DATABASES); do $(MAKE) --no-print-directory loadtest-$$database || exit 1; done
+	$(PYTHON) manage.py loadtest_report $(LOADTEST_DATABASES:%=bench/loadtest-%) --seconds $(LOADTEST_SECONDS) --server "gunicorn $(LOADTEST_GUNICORN)"
+
+loadtest-sqlite: LOADTEST_DATABASE_URL = $(BENCH_SEARCH_SQLITE_URL)
+loadtest-postgresql: LOADTEST_DATABASE_URL = $(BENCH_SEARCH_POSTGRES_URL)
+
+# One database: fill it, sample the plan, serve it, run locust at each concurrency; the trap stops
+# gunicorn however the recipe ends.
+loadtest-sqlite loadtest-postgresql: loadtest-%: install
+	[ $* != postgresql ] || psql "$(dir $(BENCH_SEARCH_POSTGRES_URL))postgres" -q -c "CREATE DATABASE $(notdir $(BENCH_SEARCH_POSTGRES_URL))" 2>/dev/null || true
+	DATABASE_URL=$(LOADTEST_DATABASE_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
+	rm -rf bench/loadtest-$* && mkdir -p bench/loadtest-$*
+	DATABASE_URL=$(LOADTEST_DATABASE_URL) $(BENCH_ENV) $(PYTHON) manage.py loadtest_plan --providers $(BENCH_PROVIDERS) --output bench/loadtest-$*/plan.json
+	DATABASE_URL=$(LOADTEST_DATABASE_URL) $(LOADTEST_ENV) $(VENV)/bin/gunicorn directory.wsgi --bind 127.0.0.1:$(LOADTEST_PORT) --no-control-socket $(LOADTEST_GUNICORN) >bench/loadtest-$*/gunicorn.log 2>&1 & \
+	  server=$$!; trap 'kill $$server 2>/dev/null; wait $$server' EXIT; trap 'exit 130' INT TERM; \
+	  for try in $$(seq 100); do curl -sf -o /dev/null http://127.0.0.1:$(LOADTEST_PORT)/ && break; kill -0 $$server 2>/dev/null || break; sleep 0.2; done; \
+	  curl -sf -o /dev/null http://127.0.0.1:$(LOADTEST_PORT)/ || { echo "gunicorn did not answer; see bench/loadtest-$*/gunicorn.log"; exit 1; }; \
+	  export LOADTEST_PLAN=bench/loadtest-$*/plan.json; \
+	  echo "$*: warm-up, $(LOADTEST_WARMUP) s"; \
+	  $(LOADTEST_LOCUST) --users 8 --spawn-rate 8 --run-time $(LOADTEST_WARMUP)s >bench/loadtest-$*/warmup.log 2>&1 || { tail bench/loadtest-$*/warmup.log; exit 1; }; \
+	  for users in $(LOADTEST_USERS); do \
+	    echo "$*: $$users users, $(LOADTEST_SECONDS) s"; \
+	    $(LOADTEST_LOCUST) --users $$users --spawn-rate $$users --run-time $(LOADTEST_SECONDS)s --csv bench/loadtest-$*/u$$users >bench/loadtest-$*/u$$users.log 2>&1 || { tail bench/loadtest-$*/u$$users.log; exit 1; }; \
+	  done
+
 # Lighthouse mobile scores (docs/ACCESSIBILITY.md): the demo data served by gunicorn with production settings.
 LIGHTHOUSE_VERSION := 13.5.0
 LIGHTHOUSE_PORT ?= 8765
@@ -90,7 +135,7 @@ lighthouse: install messages
 	$(LIGHTHOUSE_ENV) $(PYTHON) manage.py collectstatic --noinput -v0
 	$(LIGHTHOUSE_ENV) $(PYTHON) manage.py migrate --noinput -v0
 	$(LIGHTHOUSE_ENV) $(PYTHON) manage.py load_demo_data --if-empty
-	$(LIGHTHOUSE_ENV) $(VENV)/bin/gunicorn directory.wsgi --bind 127.0.0.1:$(LIGHTHOUSE_PORT) --workers 2 --pid bench/lighthouse-gunicorn.pid --daemon
+	$(LIGHTHOUSE_ENV) $(VENV)/bin/gunicorn directory.wsgi --bind 127.0.0.1:$(LIGHTHOUSE_PORT) --workers 2 --pid bench/lighthouse-gunicorn.pid --no-control-socket --daemon
 	sleep 2
 	CHROME_PATH=/usr/bin/chromium $(LIGHTHOUSE_ENV) $(PYTHON) manage.py lighthouse_scores --base-url http://127.0.0.1:$(LIGHTHOUSE_PORT) --output bench/lighthouse.json; \
 	  status=$$?; kill $$(cat bench/lighthouse-gunicorn.pid); exit $$status

@@ -2,7 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from directory import views
+from directory import health, views
 from providers import suggestions
 
 admin.site.site_header = "Treatment directory — curation"
@@ -16,6 +16,8 @@ urlpatterns = [
     path("admin/providers/provider/duplicates/", include("providers.admin_duplicates")),
     path("admin/", admin.site.urls),
     path("api/", include("providers.api.urls")),
+    # For load balancers: answers 503 when a database (or the shared cache) is unreachable.
+    path("healthz", health.healthz, name="healthz"),
 ]
 
 # The public pages in every language: English unprefixed, the others under /es/, /fr/, ...

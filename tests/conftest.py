@@ -1,9 +1,32 @@
+import os
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.db import connection
 
 from providers.models import TAXONOMY_FIELDS, CrisisLine, Provider, Source
+
+# With REDIS_URL set the tests share one Redis database, and cache.clear() would empty it for
+# every pytest-xdist worker at once: each worker keeps its keys under its own prefix and clears
+# only those (below). Set here, before anything has used the cache.
+if settings.REDIS_URL:
+    settings.CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def clear_cache():
+    """Empty the cache, or with Redis only this test process's keys."""
+    if not settings.REDIS_URL or settings.CACHES["default"]["BACKEND"] != "directory.cache.ForgivingRedisCache":
+        cache.clear()
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    keys = list(client.scan_iter(match=settings.CACHES["default"]["KEY_PREFIX"] + ":*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture(autouse=True)
@@ -13,7 +36,7 @@ def empty_cache(request):
     The crisis lines every page shows are then read back, as a running site already holds
     them, so tests that count a page's queries count only that page's own.
     """
-    cache.clear()
+    clear_cache()
     database = next((name for name in ("transactional_db", "db") if name in request.fixturenames), None)
     if database is None and request.node.get_closest_marker("django_db") is None:
         return

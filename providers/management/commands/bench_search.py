@@ -55,6 +55,21 @@ def synthetic_records(count, seed=2026):
         )
 
 
+def ensure_synthetic_providers(count, stdout):
+    """Leave exactly ``count`` synthetic providers in a scratch database, generating them if needed."""
+    if Provider.objects.exclude(source__slug=BENCH_SOURCE).exists():
+        raise CommandError("The database holds other listings; run the benchmark on a scratch database.")
+    if Provider.objects.filter(source__slug=BENCH_SOURCE).count() == count:
+        return
+    Provider.objects.filter(source__slug=BENCH_SOURCE).delete()
+    stdout.write(f"Generating {count} providers...")
+    started = time.perf_counter()
+    report = import_records(synthetic_records(count), ImportOptions(file_name="synthetic", format="bench"))
+    if not report.written:
+        raise CommandError("The synthetic providers did not import: " + "; ".join(report.error_lines[:3]))
+    stdout.write(f"  done in {time.perf_counter() - started:.1f} s")
+
+
 def percentile(timings, share):
     ordered = sorted(timings)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -69,17 +84,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, help="Also write the results as JSON here.")
 
     def handle(self, *args, providers, requests, output, **options):
-        if Provider.objects.exclude(source__slug=BENCH_SOURCE).exists():
-            raise CommandError("The database holds other listings; run the benchmark on a scratch database.")
-        stored = Provider.objects.filter(source__slug=BENCH_SOURCE).count()
-        if stored != providers:
-            Provider.objects.filter(source__slug=BENCH_SOURCE).delete()
-            self.stdout.write(f"Generating {providers} providers...")
-            started = time.perf_counter()
-            report = import_records(synthetic_records(providers), ImportOptions(file_name="synthetic", format="bench"))
-            if not report.written:
-                raise CommandError("The synthetic providers did not import: " + "; ".join(report.error_lines[:3]))
-            self.stdout.write(f"  done in {time.perf_counter() - started:.1f} s")
+        ensure_synthetic_providers(providers, self.stdout)
         rng = random.Random(7)
         cities = [place for place in places.gazetteer().places if place.population >= 500_000]
         def near_coordinates():

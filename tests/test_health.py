@@ -1,0 +1,123 @@
+"""/healthz: the load balancer's question "can this app server serve pages?"."""
+
+import socket
+
+import pytest
+from django.db import OperationalError, connections
+
+pytestmark = pytest.mark.django_db
+
+
+def redis_cache(location):
+    return {
+        "default": {
+            "BACKEND": "directory.cache.ForgivingRedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": "test-healthz",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+
+def redis_is_running():
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture(autouse=True)
+def without_redis(settings):
+    """Tests check Redis only where they configure it, even when the suite runs with REDIS_URL."""
+    settings.REDIS_URL = ""
+
+
+@pytest.fixture
+def database_down(monkeypatch):
+    """The default database refuses connections, saying more than a visitor should read."""
+
+    def refuse(*args, **kwargs):
+        raise OperationalError('connection to server at "db.internal", port 5432 failed: password=hunter2')
+
+    monkeypatch.setattr(connections["default"], "cursor", refuse)
+
+
+def test_answers_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_answers_503_when_the_database_is_down(client, database_down):
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "failed"}
+
+
+def test_a_failure_shows_no_error_text_or_connection_details(client, database_down):
+    body = client.get("/healthz").content.decode()
+
+    assert "hunter2" not in body
+    assert "db.internal" not in body
+    assert "Traceback" not in body
+
+
+def test_answers_503_when_redis_is_configured_but_down(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    settings.CACHES = redis_cache(settings.REDIS_URL)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "ok", "cache": "failed"}
+
+
+@pytest.mark.skipif(not redis_is_running(), reason="no Redis server on 127.0.0.1:6379")
+def test_checks_redis_when_it_is_configured(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    settings.CACHES = redis_cache(settings.REDIS_URL)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+
+
+def test_without_redis_the_local_cache_is_not_checked(client, settings):
+    settings.REDIS_URL = ""
+
+    assert "cache" not in client.get("/healthz").json()
+
+
+def test_sets_no_cookie_and_is_never_stored(client):
+    response = client.get("/healthz")
+
+    assert not response.cookies
+    assert response["Cache-Control"] == "no-store"
+    assert not response.has_header("ETag")
+
+
+def test_answers_head_requests(client):
+    response = client.head("/healthz")
+
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_refuses_posts(client):
+    assert client.post("/healthz").status_code == 405
+
+
+def test_a_plain_http_probe_is_answered_not_redirected_to_https(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get("/").status_code == 301
+    assert client.get("/healthz").status_code == 200
+
+
+def test_is_outside_the_language_prefixes(client):
+    assert client.get("/es/healthz").status_code == 404
