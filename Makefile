@@ -5,7 +5,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages update-messages migrate demo-data migrations-check fixture bench-import bench-search lighthouse clean loadtest loadtest-sqlite loadtest-postgresql
+.PHONY: run test install messages update-messages migrate demo-data migrations-check fixture bench-import bench-search bench lighthouse clean loadtest loadtest-sqlite loadtest-postgresql
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-build.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -78,6 +78,25 @@ bench-search: install
 	psql "$(dir $(BENCH_SEARCH_POSTGRES_URL))postgres" -q -c "CREATE DATABASE $(notdir $(BENCH_SEARCH_POSTGRES_URL))" 2>/dev/null || true
 	DATABASE_URL=$(BENCH_SEARCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_SEARCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $(BENCH_PROVIDERS) --output bench/search-postgresql.json
+
+# The search and API matrix (bench_search) at each size: BENCH_SIZES on SQLite and PostgreSQL,
+# BENCH_LARGE_SIZES on PostgreSQL only; one scratch database per size, kept for the next run.
+BENCH_SIZES ?= 10000 100000
+BENCH_LARGE_SIZES ?= 1000000
+BENCH_REQUESTS ?= 200
+
+bench: install messages
+	mkdir -p bench
+	$(BENCH_ENV) $(PYTHON) manage.py collectstatic --noinput -v0
+	for n in $(BENCH_SIZES); do \
+	  DATABASE_URL=sqlite:///$(CURDIR)/bench/matrix-$$n.sqlite3 $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0 && \
+	  DATABASE_URL=sqlite:///$(CURDIR)/bench/matrix-$$n.sqlite3 $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $$n --requests $(BENCH_REQUESTS) --output bench/matrix-sqlite-$$n.json || exit 1; \
+	done
+	for n in $(BENCH_SIZES) $(BENCH_LARGE_SIZES); do \
+	  psql "$(dir $(BENCH_SEARCH_POSTGRES_URL))postgres" -q -c "CREATE DATABASE directory_matrix_$$n" 2>/dev/null; \
+	  DATABASE_URL=$(dir $(BENCH_SEARCH_POSTGRES_URL))directory_matrix_$$n $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0 && \
+	  DATABASE_URL=$(dir $(BENCH_SEARCH_POSTGRES_URL))directory_matrix_$$n $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $$n --requests $(BENCH_REQUESTS) --output bench/matrix-postgresql-$$n.json || exit 1; \
+	done
 
 # Load test (docs/PERFORMANCE.md): gunicorn with production settings on the bench-search databases
 # (filled with BENCH_PROVIDERS synthetic providers if they hold another number), locust headless on

@@ -1,6 +1,7 @@
 """Benchmark the public search: server time per request over N synthetic providers.
 
-A benchmark, not a test: ``make bench-search`` runs it on scratch databases.
+A benchmark, not a test: ``make bench`` (every size, both databases) and ``make bench-search``
+(one size) run it on scratch databases.
 Providers are spread around real cities, weighted by population, so a search
 near a city finds as many listings as it would in a large directory.
 """
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
+from django.db.models import Count
 from django.http import QueryDict
 from django.test import Client
 from django.test.utils import override_settings
@@ -27,6 +29,7 @@ from providers.management.commands.bench_import import TERMS
 from providers.models import Provider
 
 BENCH_SOURCE = "benchmark-search"
+PAGE_SIZE = 20
 
 
 def synthetic_records(count, seed=2026):
@@ -70,6 +73,51 @@ def ensure_synthetic_providers(count, stdout):
     stdout.write(f"  done in {time.perf_counter() - started:.1f} s")
 
 
+def bench_scenarios(rng):
+    """{scenario: a function giving the next URL}: the matrix of what people and partners ask for.
+
+    Every filter alone, two combinations, a keyword, near a place, a deep page, the API and a
+    provider page; the values are drawn at random, from what the synthetic data holds.
+    """
+    cities = [place for place in places.gazetteer().places if place.population >= 500_000]
+    published = Provider.objects.published()
+    countries = [code for code, _count in published.values_list("country").annotate(n=Count("pk")).order_by("-n")[:40]]
+    slugs = list(published.order_by("?").values_list("slug", flat=True)[:1000])
+    pages = max(1, published.count() // PAGE_SIZE)
+
+    def term(field):
+        return rng.choice(TERMS[field])
+
+    def near_coordinates():
+        city = rng.choice(cities)
+        return f"near={city.latitude:.4f},{city.longitude:.4f}&radius=50"
+
+    search = "/providers/?"
+    return {
+        "no filter": lambda: search + f"page={rng.randint(1, 5)}",
+        "country": lambda: search + "country=" + rng.choice(countries),
+        "modality": lambda: search + "modality=" + term("modalities"),
+        "setting": lambda: search + "setting=" + term("care_settings"),
+        "medication": lambda: search + "medication=" + term("medications"),
+        "payment": lambda: search + "payment=" + term("payment_options"),
+        "population": lambda: search + "population=" + term("populations"),
+        "language": lambda: search + "language=" + term("languages"),
+        "country + modality + setting": lambda: search
+        + f"country={rng.choice(countries)}&modality={term('modalities')}&setting={term('care_settings')}",
+        "modality + payment + population": lambda: search
+        + f"modality={term('modalities')}&payment={term('payment_options')}&population={term('populations')}",
+        "keyword (a city)": lambda: search + "q=" + rng.choice(cities).name,
+        "near 50 km (lat,lon)": lambda: search + near_coordinates(),
+        "near 50 km (city name)": lambda: search + f"near={rng.choice(cities).name}&radius=50",
+        "near 50 km + modality": lambda: search + near_coordinates() + "&modality=" + term("modalities"),
+        "deep page": lambda: search + f"page={rng.randint(max(1, pages // 2), pages)}",
+        "provider page": lambda: f"/providers/{rng.choice(slugs)}/",
+        "API list": lambda: f"/api/v1/providers/?page={rng.randint(1, 5)}",
+        "API list, modality": lambda: "/api/v1/providers/?modality=" + term("modalities"),
+        "API list, near 50 km": lambda: "/api/v1/providers/?" + near_coordinates(),
+    }
+
+
 def percentile(timings, share):
     ordered = sorted(timings)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -85,19 +133,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, providers, requests, output, **options):
         ensure_synthetic_providers(providers, self.stdout)
-        rng = random.Random(7)
-        cities = [place for place in places.gazetteer().places if place.population >= 500_000]
-        def near_coordinates():
-            city = rng.choice(cities)
-            return f"near={city.latitude:.4f},{city.longitude:.4f}&radius=50"
-
-        scenarios = {
-            "near 50 km (lat,lon)": lambda: "/providers/?" + near_coordinates(),
-            "near 50 km (city name)": lambda: f"/providers/?near={rng.choice(cities).name}&radius=50",
-            "API list": lambda: f"/api/v1/providers/?page={rng.randint(1, 5)}",
-            "API list, modality": lambda: "/api/v1/providers/?modality=" + rng.choice(TERMS["modalities"]),
-            "API list, near 50 km": lambda: "/api/v1/providers/?" + near_coordinates(),
-        }
+        scenarios = bench_scenarios(random.Random(7))
         results = {"database": connection.vendor, "providers": providers, "requests": requests, "scenarios": {}}
         client = Client(HTTP_HOST="localhost")
         for name, make_query in scenarios.items():
@@ -111,19 +147,20 @@ class Command(BaseCommand):
                     response = client.get(url)
                     timings.append((time.perf_counter() - started) * 1000)
                     queries.append(len(connection.queries))
-                    found.append(ProviderFilter(QueryDict(urlsplit(url).query)).qs.count())  # outside the timing
+                    if "?" in url:  # a search or an API list: how many it matched, outside the timing
+                        found.append(ProviderFilter(QueryDict(urlsplit(url).query)).qs.count())
                     if response.status_code != 200:
                         raise CommandError(f"{name}: status {response.status_code}")
             results["scenarios"][name] = {
-                "mean_results": round(statistics.mean(found), 1),
+                "mean_results": round(statistics.mean(found), 1) if found else None,
                 "p50_ms": round(statistics.median(timings), 1),
                 "p95_ms": round(percentile(timings, 0.95), 1),
                 "queries": max(queries),
             }
             row = results["scenarios"][name]
+            matched = "" if row["mean_results"] is None else f"   results {row['mean_results']:.0f} on average"
             self.stdout.write(
-                f"{name:24} p50 {row['p50_ms']:6.1f} ms   p95 {row['p95_ms']:6.1f} ms   "
-                f"queries {row['queries']}   results {row['mean_results']:.0f} on average"
+                f"{name:32} p50 {row['p50_ms']:6.1f} ms   p95 {row['p95_ms']:6.1f} ms   queries {row['queries']}{matched}"
             )
         if output:
             output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
