@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
 from django.db.models import Count
@@ -29,7 +30,6 @@ from providers.management.commands.bench_import import TERMS
 from providers.models import Provider
 
 BENCH_SOURCE = "benchmark-search"
-PAGE_SIZE = 20
 
 
 def synthetic_records(count, seed=2026):
@@ -83,7 +83,7 @@ def bench_scenarios(rng):
     published = Provider.objects.published()
     countries = [code for code, _count in published.values_list("country").annotate(n=Count("pk")).order_by("-n")[:40]]
     slugs = list(published.order_by("?").values_list("slug", flat=True)[:1000])
-    pages = max(1, published.count() // PAGE_SIZE)
+    pages = max(1, published.count() // settings.PROVIDERS_PER_PAGE)
 
     def term(field):
         return rng.choice(TERMS[field])
