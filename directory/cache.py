@@ -30,10 +30,10 @@ def _forgiving(method, fallback):
 
 class ForgivingRedisCache(RedisCache):
     get = _forgiving(RedisCache.get, lambda key, default=None, version=None: default)
-    get_many = _forgiving(RedisCache.get_many, {})
+    get_many = _forgiving(RedisCache.get_many, lambda *args, **kwargs: {})
     has_key = _forgiving(RedisCache.has_key, False)
     set = _forgiving(RedisCache.set, None)
-    set_many = _forgiving(RedisCache.set_many, [])
+    set_many = _forgiving(RedisCache.set_many, lambda *args, **kwargs: [])
     add = _forgiving(RedisCache.add, False)
     touch = _forgiving(RedisCache.touch, False)
     delete = _forgiving(RedisCache.delete, False)
