@@ -2,8 +2,10 @@
 
 Runs a trivial query on every configured database (``default``, and ``replica`` when
 DATABASE_REPLICA_URL is set) and, when REDIS_URL is set, writes and reads back a key in
-the shared cache. 200 with ``{"status": "ok", ...}`` when all pass; 503 naming the check
-that failed otherwise. The answer never carries an exception's text (which may hold a host
+the shared cache. 200 with ``{"status": "ok", ...}`` when all pass; 503 naming the database
+that failed otherwise. A failed cache answers 200 with ``"status": "degraded"``: pages are
+then served without it (directory/cache.py), and every app server shares the one Redis, so
+taking them out of the load balancer would turn a slower site into no site. The answer never carries an exception's text (which may hold a host
 name or a connection string): the failure is logged here instead, as a warning.
 
 No cookies, ``Cache-Control: no-store``, and exempt from the HTTPS redirect
@@ -51,12 +53,13 @@ def healthz(request):
     checks = {}
     for alias in connections:
         checks["database" if alias == "default" else f"database_{alias}"] = _database_ok(alias)
+    databases_ok = all(checks.values())
     if settings.REDIS_URL:
         checks["cache"] = _cache_ok()
-    healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "unavailable"}
+    status = "unavailable" if not databases_ok else "ok" if all(checks.values()) else "degraded"
+    body = {"status": status}
     body.update((name, "ok" if passed else "failed") for name, passed in checks.items())
-    response = JsonResponse(body, status=200 if healthy else 503)
+    response = JsonResponse(body, status=200 if databases_ok else 503)
     # Also keeps ConditionalGetMiddleware from adding an ETag: every probe gets a fresh answer.
     response["Cache-Control"] = "no-store"
     return response

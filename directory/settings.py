@@ -144,7 +144,7 @@ if DATABASE_REPLICA_URL:
 # counts. Shared through Redis when REDIS_URL is set (needed for those counts to hold across app
 # servers and workers); otherwise each process keeps its own in memory. The short timeouts make an
 # outage of Redis fail fast, and pages are then served without the cache (directory/cache.py);
-# /healthz answers 503 so the outage is noticed.
+# /healthz reports it ("degraded") so the outage is noticed.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
