@@ -16,7 +16,7 @@ urlpatterns = [
     path("admin/providers/provider/duplicates/", include("providers.admin_duplicates")),
     path("admin/", admin.site.urls),
     path("api/", include("providers.api.urls")),
-    # For load balancers: answers 503 when a database (or the shared cache) is unreachable.
+    # For load balancers: answers 503 when a database is unreachable (a cache outage is "degraded", 200).
     path("healthz", health.healthz, name="healthz"),
 ]
 
