@@ -1,7 +1,7 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.urls import Resolver404, resolve, translate_url
+from django.urls import translate_url
 from django.utils import translation
 
 from providers.models.crisis_line import CrisisLine, language_region
@@ -36,9 +36,7 @@ def language_versions(request):
 
     Empty where the path names no page (a 404), since there is nothing to switch to.
     """
-    try:
-        resolve(request.path_info)
-    except Resolver404:
+    if getattr(request, "resolver_match", None) is None:
         return {"language_versions": []}
     current = translation.get_language()
     versions = []

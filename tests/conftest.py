@@ -106,6 +106,21 @@ def harbour_clinic(make_provider):
     )
 
 
+@pytest.fixture
+def requested(page):
+    """Every request a browser test's page makes, in order (each browser module defines its ``page``)."""
+    requests = []
+    page.on("request", lambda request: requests.append(request))
+    return requests
+
+
+@pytest.fixture
+def test_tiles(settings, live_server):
+    """Map tiles from the live server itself (tests/map_urls.py), so no test reaches a real tile server."""
+    settings.ROOT_URLCONF = "tests.map_urls"
+    settings.MAP_TILE_URL = live_server.url + "/test-tiles/{z}/{x}/{y}.png"
+
+
 @pytest.fixture(scope="module")
 def restore_migrated_data(django_db_setup, django_db_blocker):
     """Put back what the migrations created once a module's last live-server test has flushed every table.

@@ -22,24 +22,9 @@ def language(request):
 
 
 @pytest.fixture
-def tile_server(settings, live_server):
-    """Map tiles from the live server itself (tests/map_urls.py), so no test reaches a real tile server."""
-    settings.ROOT_URLCONF = "tests.map_urls"
-    settings.MAP_TILE_URL = live_server.url + "/test-tiles/{z}/{x}/{y}.png"
-
-
-@pytest.fixture
 def page(live_server, transactional_db):
     with chromium_page(live_server, block_other_hosts=True) as page:
         yield page
-
-
-@pytest.fixture
-def requested(page):
-    """Every request the page makes, in order."""
-    requests = []
-    page.on("request", lambda request: requests.append(request))
-    return requests
 
 
 def is_tile_or_leaflet(url):
@@ -48,7 +33,7 @@ def is_tile_or_leaflet(url):
 
 
 def test_pages_contact_only_this_site_and_set_no_cookie_until_the_map_is_asked_for(
-    live_server, tile_server, harbour_clinic, language, page, requested
+    live_server, test_tiles, harbour_clinic, language, page, requested
 ):
     """Translations must not bring in fonts, scripts or the map from elsewhere, nor remember the language in a cookie."""
     code, prefix = language
@@ -115,16 +100,9 @@ def assert_focus_is_visible(page):
 
 
 @pytest.fixture
-def listings(make_provider):
+def listings(harbour_clinic, make_provider):
     return {
-        "mombasa": make_provider(
-            name="Harbour Medication Clinic",
-            city="Mombasa",
-            country="KE",
-            latitude=-4.0435,
-            longitude=39.6682,
-            phone="+254722123456",
-        ),
+        "mombasa": harbour_clinic,
         "kisumu": make_provider(name="Lakeside Residential", city="Kisumu", country="KE", phone="+254733000111"),
     }
 

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from django.conf import settings
 from django.utils import translation
 
-from providers.models import Modality, Provider
+from providers.models import Language, Modality, Provider
 from tests.browser import LANGUAGE_PREFIXES
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
@@ -38,20 +38,13 @@ def in_language(code, text, context=None):
 
 
 @pytest.fixture
-def clinic(make_provider):
-    return make_provider(
-        name="Harbour Medication Clinic",
-        city="Mombasa",
-        country="KE",
-        latitude=-4.0435,
-        longitude=39.6682,
-        phone="+254722123456",
-        last_verified=date(2025, 3, 4),
-        modalities=["mat"],
-        care_settings=["outpatient"],
-        languages=["sw", "en"],
-        telehealth=True,
-    )
+def clinic(harbour_clinic):
+    """The browser tests' clinic, verified on a known date and speaking Swahili and English."""
+    harbour_clinic.last_verified = date(2025, 3, 4)
+    harbour_clinic.telehealth = True
+    harbour_clinic.save()
+    harbour_clinic.languages.set(Language.objects.filter(slug__in=["sw", "en"]))
+    return harbour_clinic
 
 
 def pages(clinic):

@@ -19,14 +19,6 @@ def page(request, live_server, transactional_db):
         yield page
 
 
-@pytest.fixture
-def requested(page):
-    """Every request the page makes, in order."""
-    requests = []
-    page.on("request", lambda request: requests.append(request))
-    return requests
-
-
 def paths(requests):
     return [urlsplit(request.url).path for request in requests]
 
@@ -35,12 +27,6 @@ def assert_only_this_site_and_no_map(requests, live_server):
     assert requests
     assert [request.url for request in requests if not on_live_server(request.url, live_server)] == []
     assert [path for path in paths(requests) if "leaflet" in path or path.startswith("/test-tiles/")] == []
-
-
-@pytest.fixture
-def test_tiles(settings, live_server):
-    settings.ROOT_URLCONF = "tests.map_urls"
-    settings.MAP_TILE_URL = live_server.url + "/test-tiles/{z}/{x}/{y}.png"
 
 
 @pytest.fixture
