@@ -1,7 +1,6 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.urls import translate_url
 from django.utils import translation
 
 from providers.models.crisis_line import CrisisLine, language_region
@@ -39,9 +38,14 @@ def language_versions(request):
     if getattr(request, "resolver_match", None) is None:
         return {"language_versions": []}
     current = translation.get_language()
+    path = request.get_full_path()
+    # Addresses differ between languages only in their prefix (i18n_patterns, no translated paths),
+    # so swapping it gives what translate_url would, without resolving the address five times.
+    if current != settings.LANGUAGE_CODE:
+        path = path.removeprefix(f"/{current}")
     versions = []
     for code, name in settings.LANGUAGES:
-        url = translate_url(request.get_full_path(), code)
+        url = path if code == settings.LANGUAGE_CODE else f"/{code}{path}"
         versions.append(
             {
                 "code": code,

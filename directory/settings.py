@@ -208,6 +208,11 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Results per page on the public search; small pages keep phones fast.
 PROVIDERS_PER_PAGE = env_int("PROVIDERS_PER_PAGE", 20)
+# Public pages are kept this long for anonymous visitors (directory.page_cache); any change to the
+# listings drops them at once. 0 turns the page cache off.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300, minimum=0)
+# The search counts and pages through at most this many matches ("More than 1,000 providers found").
+SEARCH_RESULTS_LISTED = env_int("SEARCH_RESULTS_LISTED", 1000, minimum=1)
 
 # A listing not verified for this many months is flagged on public pages and listed for curators.
 VERIFICATION_STALE_MONTHS = env_int("VERIFICATION_STALE_MONTHS", 12, minimum=1)

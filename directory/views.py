@@ -3,19 +3,23 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.views import defaults
 
+from directory.page_cache import cached_page
 from providers.filters import ProviderFilter
 from providers.models import CrisisLine, Provider, Suggestion
 
 
+@cached_page
 def home(request):
     totals = Provider.objects.published().aggregate(providers=Count("pk"), countries=Count("country", distinct=True))
     return render(request, "home.html", {"filter": ProviderFilter(), "totals": totals})
 
 
+@cached_page
 def about(request):
     return render(request, "about.html")
 
 
+@cached_page
 def crisis_lines(request):
     lines = CrisisLine.objects.by_country()
     by_country = sorted((lines[code] for code in lines if code), key=lambda listed: listed[0].country.name)

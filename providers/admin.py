@@ -18,7 +18,6 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from providers import history
 from providers.admin_roles import PartnerListingsAdmin, SourcePartnersAdmin
-from providers.filters import forget_filter_choices
 from providers.models import (
     CareSetting,
     CrisisLine,
@@ -237,7 +236,6 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
         updated = queryset.update_with_history(
             user=request.user, channel=Channel.ADMIN, reason=f"{verb.capitalize()} (bulk action)", status=status
         )
-        forget_filter_choices()  # update() sends no signals, and the published set changed
         message = ngettext("%(count)d provider %(verb)s.", "%(count)d providers %(verb)s.", updated)
         self.message_user(request, message % {"count": updated, "verb": verb}, messages.SUCCESS)
 

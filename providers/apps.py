@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db import connections
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete, pre_save
 from simple_history.signals import pre_create_historical_record
 
 
@@ -8,23 +9,38 @@ class ProvidersConfig(AppConfig):
     verbose_name = "Treatment directory"
 
     def ready(self):
-        from providers.filters import forget_filter_choices
+        from providers.freshness import listings_changed
         from providers.history import fill_history_extras
+        from providers.models import organization
         from providers.models.crisis_line import forget_crisis_lines
-        from providers.models import TAXONOMY_FIELDS, CrisisLine, Organization, Provider
+        from providers.models import (
+            TAXONOMY_FIELDS,
+            CrisisLine,
+            OpeningInterval,
+            Organization,
+            Provider,
+            Source,
+        )
 
-        # Search choices list the countries and languages of published listings and every term.
-        changes = [Provider] + [Provider._meta.get_field(field).related_model for field in TAXONOMY_FIELDS.values()]
-        for model in changes:
-            post_save.connect(forget_filter_choices, sender=model, dispatch_uid=f"choices-save-{model.__name__}")
-            post_delete.connect(forget_filter_choices, sender=model, dispatch_uid=f"choices-delete-{model.__name__}")
-        m2m_changed.connect(forget_filter_choices, sender=Provider.languages.through, dispatch_uid="choices-languages")
+        # Everything the public pages show: search choices and stored pages are rebuilt when it changes.
+        terms = [Provider._meta.get_field(field).related_model for field in TAXONOMY_FIELDS.values()]
+        for model in [Provider, Organization, OpeningInterval, Source, CrisisLine, *terms]:
+            post_save.connect(listings_changed, sender=model, dispatch_uid=f"listings-save-{model.__name__}")
+            post_delete.connect(listings_changed, sender=model, dispatch_uid=f"listings-delete-{model.__name__}")
+        for field in TAXONOMY_FIELDS.values():
+            through = Provider._meta.get_field(field).remote_field.through
+            m2m_changed.connect(listings_changed, sender=through, dispatch_uid=f"listings-terms-{field}")
         post_save.connect(forget_crisis_lines, sender=CrisisLine, dispatch_uid="crisis-lines-save")
         post_delete.connect(forget_crisis_lines, sender=CrisisLine, dispatch_uid="crisis-lines-delete")
 
         # A signal rather than save(): loaddata saves raw, and partners' fixtures need ids too.
         for model in (Provider, Organization):
             pre_save.connect(assign_hsds_ids, sender=model, dispatch_uid=f"hsds-ids-{model.__name__}")
+        # The same for the words keyword search looks through: fixtures do not carry them.
+        pre_save.connect(fill_search_text, sender=Provider, dispatch_uid="search-text")
+        post_migrate.connect(ensure_search_index, sender=self, dispatch_uid="search-index")
+        pre_delete.connect(organization.remember_listings, sender=Organization, dispatch_uid="organization-listings")
+        post_delete.connect(organization.refresh_listings, sender=Organization, dispatch_uid="organization-search-text")
 
         # The channel, terms and hours of each version django-simple-history records.
         history = Provider.history.model
@@ -33,3 +49,13 @@ class ProvidersConfig(AppConfig):
 
 def assign_hsds_ids(sender, instance, **kwargs):
     instance.assign_hsds_ids()
+
+
+def fill_search_text(sender, instance, **kwargs):
+    instance.search_text = instance.listing_text()
+
+
+def ensure_search_index(sender, using, **kwargs):
+    from providers.search_index import ensure_search_index
+
+    ensure_search_index(connections[using])

@@ -1,30 +1,34 @@
 import csv
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from directory.page_cache import cached_page
 from providers.admin_roles import may_preview
 from providers.exchange import ours
 from providers.exchange.records import iter_export_records
 from providers.filters import ProviderFilter
 from providers.hours import attach_hours
 from providers.models import Provider, attach_terms
+from providers.paging import CappedPaginator
 
 # Labels shown on each search result; the rest are on the provider's page.
 RESULT_TAXONOMIES = ("modalities", "care_settings")
 
 
+@cached_page
 def provider_list(request):
     providers = ProviderFilter(request.GET, queryset=Provider.objects.published())
-    page_obj = Paginator(providers.qs, settings.PROVIDERS_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(providers.qs, settings.PROVIDERS_PER_PAGE, cap=settings.SEARCH_RESULTS_LISTED)
+    page_obj = paginator.get_page(request.GET.get("page"))
     page_obj.object_list = attach_terms(page_obj.object_list, RESULT_TAXONOMIES)
     attach_hours(page_obj.object_list)
     request.crisis_country = providers.searched_country
     return render(request, "providers/provider_list.html", {"filter": providers, "page_obj": page_obj})
 
 
+@cached_page
 def provider_detail(request, slug):
     provider = get_object_or_404(Provider.objects.with_organization_and_source(), slug=slug)
     if provider.merged_into_id is not None and provider.status == Provider.Status.ARCHIVED:

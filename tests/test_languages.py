@@ -233,7 +233,24 @@ def test_dates_are_written_the_way_each_language_writes_them(client, clinic):
     assert ">4 mars 2025</time>" in client.get("/fr" + clinic.get_absolute_url()).text
 
 
-def test_counts_and_distances_use_the_languages_separators(client, db):
+@pytest.mark.parametrize(
+    ("code", "announced"),
+    [("es", "Más de 2 centros encontrados"), ("fr", "Plus de 2 structures trouvées"),
+     ("pt", "Mais de 2 serviços encontrados"), ("ar", "تم العثور على أكثر من 2 جهة علاجية")],
+)
+def test_more_matches_than_are_listed_are_announced_in_the_pages_language(client, db, settings, code, announced):
+    settings.SEARCH_RESULTS_LISTED = 2
+    for number in range(3):
+        Provider.objects.create(name=f"Clinic {number}", country="KE", status="published")
+
+    text = client.get(f"/{code}/providers/").text
+
+    assert announced in text
+    assert "More than" not in text
+
+
+def test_counts_and_distances_use_the_languages_separators(client, db, settings):
+    settings.SEARCH_RESULTS_LISTED = 5000
     Provider.objects.bulk_create(
         Provider(name=f"Clinic {number}", slug=f"clinic-{number}", country="KE", status="published",
                  latitude=-1.2864, longitude=36.8172 + number / 100_000)

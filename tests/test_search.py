@@ -177,8 +177,10 @@ def test_percent_and_underscore_in_the_keyword_are_not_wildcards(client, make_pr
     make_provider(name="Open Door")
     make_provider(name="100% Recovery")
 
-    assert names(search(client, "q=%25")) == {"100% Recovery"}
+    assert names(search(client, "q=100%25")) == {"100% Recovery"}
+    assert names(search(client, "q=%25")) == set()
     assert names(search(client, "q=_")) == set()
+    assert names(search(client, "q=do_r")) == set()
 
 
 def test_it_finds_keywords_with_accents(client, make_provider):
@@ -586,6 +588,70 @@ def test_the_previous_page_link_keeps_the_filters(client, make_provider, setting
     response = search(client, "modality=mat&page=2")
 
     assert 'href="?modality=mat&amp;page=1"' in response.text
+
+
+# Beyond SEARCH_RESULTS_LISTED matches the search neither counts nor pages further.
+
+
+def test_more_matches_than_are_listed_are_announced_as_more_than_the_limit(client, five_providers, settings):
+    settings.SEARCH_RESULTS_LISTED = 4
+
+    response = search(client)
+
+    assert "More than 4 providers found" in response.text
+    assert "5 providers found" not in response.text
+    assert response.context["page_obj"].paginator.num_pages == 2
+
+
+def test_the_last_listed_page_says_how_to_see_the_rest(client, five_providers, settings):
+    settings.SEARCH_RESULTS_LISTED = 4
+
+    response = search(client, "page=2")
+
+    assert ordered_names(response) == ["A3", "A4"]
+    assert "Only the first 4 providers are listed" in response.text
+    assert "page=3" not in response.text
+    assert 'href="/providers/export.csv' in response.text
+
+
+def test_a_page_past_the_limit_gives_the_last_listed_page(client, five_providers, settings):
+    settings.SEARCH_RESULTS_LISTED = 4
+
+    response = search(client, "page=3")
+
+    assert response.context["page_obj"].number == 2
+    assert ordered_names(response) == ["A3", "A4"]
+
+
+def test_exactly_the_limit_is_counted_exactly(client, five_providers, settings):
+    settings.SEARCH_RESULTS_LISTED = 5
+
+    response = search(client, "page=3")
+
+    assert "5 providers found" in response.text
+    assert "More than" not in response.text
+    assert "Only the first" not in response.text
+    assert ordered_names(response) == ["A5"]
+
+
+def test_the_limit_applies_to_a_search_near_a_place(client, make_provider, settings):
+    settings.SEARCH_RESULTS_LISTED = 2
+    for number in range(3):
+        make_provider(name=f"Nairobi {number}", country="KE", latitude=-1.28 + number / 100, longitude=36.82)
+
+    response = search(client, "near=-1.28,36.82&radius=10")
+
+    assert "More than 2 providers found within 10 km of" in response.text
+
+
+def test_the_count_reads_no_further_than_the_limit(client, five_providers, settings):
+    settings.SEARCH_RESULTS_LISTED = 3
+
+    with CaptureQueriesContext(connection) as queries:
+        search(client)
+
+    count = next(query["sql"] for query in queries if "COUNT(" in query["sql"].upper())
+    assert "LIMIT 4" in count.upper()
 
 
 def test_there_are_no_pagination_links_for_one_page(client, make_provider, settings):

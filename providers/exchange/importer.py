@@ -20,8 +20,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.text import slugify
 
-from providers import places
-from providers.filters import forget_filter_choices
+from providers import keywords, places
 from providers.exchange.records import (
     ORGANIZATION_FIELDS,
     SCALAR_FIELDS,
@@ -30,6 +29,7 @@ from providers.exchange.records import (
     Record,
     no_cyclic_garbage_collection,
 )
+from providers.freshness import listings_changed
 from providers.models import ImportRun, OpeningInterval, Organization, Provider, Source
 from providers.models.history import ProviderHistoryExtras
 from providers.naming import first_free
@@ -195,7 +195,7 @@ def import_records(records, options: ImportOptions, progress=None) -> ImportRepo
         outcome = ImportRun.Outcome.PARTIAL if report.rejected else ImportRun.Outcome.SUCCEEDED
         report.run = _record_run(report, options, started_at, outcome, context)
         _write(report, context)
-    forget_filter_choices()
+    listings_changed()
     report.written = True
     return report
 
@@ -477,6 +477,7 @@ def _system_user():
 def _write(report, context):
     now = timezone.now()
     organizations = _save_organizations(report, context)
+    organization_names = {organization.pk: organization.name for organization in organizations.values()}
     taken = set(Provider.objects.values_list("slug", flat=True))
     created = [change.provider for change in report.created]
     for change in report.created:
@@ -485,6 +486,7 @@ def _write(report, context):
         provider.source = provider.source
         provider.slug = first_free(Provider.slug_base(change.record.slug or provider.slug_text), taken)
         _link_organization(change, organizations)
+        provider.search_text = keywords.listing_text(provider, organization_names.get(provider.organization_id, ""))
         provider.last_import_run = report.run
         provider.created_at = provider.updated_at = now
     _insert_providers(created, report.run)
@@ -497,6 +499,10 @@ def _write(report, context):
         fields.update(name for name in change.changed_fields if name in SCALAR_FIELDS)
         if "organization" in change.changed_fields:
             fields.add("organization")
+        text = keywords.listing_text(change.provider, organization_names.get(change.provider.organization_id, ""))
+        if text != change.provider.search_text:
+            change.provider.search_text = text
+            fields.add("search_text")
     if updated:
         Provider.objects.bulk_update(updated, sorted(fields), batch_size=500)
     _write_terms(report)

@@ -1,9 +1,12 @@
 """Emergency numbers and crisis or addiction helplines, shown on every page.
 
-Every page needs the lines of one country, so the whole (small) table is kept
-in Django's cache and pages read it without a database query. Saving or
-deleting a line drops the cached copy.
+Every page needs the lines of one country, so each process keeps the whole
+(small) table in memory, under a version number kept in Django's cache: a page
+reads only that number. Saving or deleting a line drops it, so every app server
+reloads the table.
 """
+
+import uuid
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -13,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from providers.fields import CountryCodeField
 from providers.phones import normalise_phone
 
-CACHE_KEY = "providers:crisis-lines"
+CACHE_KEY = "providers:crisis-lines-version"
 # Edits clear the cache; the time limit bounds staleness on other app servers.
 CACHE_SECONDS = 3600
 # 988, 112, 116 123, 3114: dialled as they are, never with a country code.
@@ -30,13 +33,18 @@ class CrisisLineManager(models.Manager):
 
     def by_country(self) -> dict[str, list["CrisisLine"]]:
         """{country code: its lines in order}; "" holds the international fallback."""
-        lines = cache.get(CACHE_KEY)
-        if lines is None:
+        global _loaded
+        version = cache.get(CACHE_KEY)
+        if version is None:
+            version = uuid.uuid4().hex
+            cache.set(CACHE_KEY, version, CACHE_SECONDS)
+        if _loaded[0] != version:
             lines = {}
             for line in self.order_by("order", "pk"):
                 lines.setdefault(line.country.code or "", []).append(line)
-            cache.set(CACHE_KEY, lines, CACHE_SECONDS)
-        return lines
+            # One assignment, so a thread reading it meanwhile sees the old table or the new one.
+            _loaded = (version, lines)
+        return _loaded[1]
 
     def for_country(self, *codes: str) -> list["CrisisLine"]:
         """The lines of the first of ``codes`` that has any, else the international fallback."""
@@ -45,6 +53,10 @@ class CrisisLineManager(models.Manager):
             if code and lines.get(code.upper()):
                 return lines[code.upper()]
         return lines.get("", [])
+
+
+# (version, {country code: lines}) as this process last read them.
+_loaded = (None, {})
 
 
 def forget_crisis_lines(**kwargs):

@@ -28,8 +28,32 @@ class Organization(models.Model):
     def __str__(self):
         return self.name
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        organization = super().from_db(db, field_names, values)
+        organization._stored_name = organization.__dict__.get("name")
+        return organization
+
+    def save(self, *args, **kwargs):
+        renamed = not self._state.adding and self.name != getattr(self, "_stored_name", self.name)
+        super().save(*args, **kwargs)
+        self._stored_name = self.name
+        if renamed:
+            # Keyword search looks through the organisation's name too (see providers.keywords).
+            self.providers.refresh_search_text()
+
     def assign_hsds_ids(self):
         self.hsds_id = uuid.UUID(organization_id(self.slug))
 
     def natural_key(self):
         return (self.slug,)
+
+
+# Deleting an organisation unlinks its listings with an UPDATE (SET_NULL), which sends no signal
+# and would leave its name in their search text: these two receivers refresh it.
+def remember_listings(sender, instance, **kwargs):
+    instance.deleted_listings = list(instance.providers.values_list("pk", flat=True))
+
+
+def refresh_listings(sender, instance, **kwargs):
+    instance.providers.model.objects.filter(pk__in=instance.deleted_listings).refresh_search_text()

@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 from simple_history.models import HistoricalRecords
 
-from providers import hsds_ids, phones, places
+from providers import hsds_ids, keywords, phones, places, search_index
 from providers.fields import CountryCodeField
 from providers.models.history import ProviderHistoryExtras
 from providers.models.organization import Organization
@@ -37,9 +37,6 @@ TAXONOMY_FIELDS = {
 }
 
 PHONE_FIELDS = ("phone", "intake_phone", "hotline_phone")
-
-# How many words of a keyword search are used; more only slows the query.
-MAX_KEYWORD_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -97,16 +94,26 @@ class ProviderQuerySet(models.QuerySet):
         return self.filter(Exists(through.objects.filter(provider_id=OuterRef("pk"), **lookup)))
 
     def matching_keywords(self, text):
-        """Every word must appear in the name, organisation, city, region or description."""
-        for word in text.split()[:MAX_KEYWORD_WORDS]:
-            self = self.filter(
-                Q(name__icontains=word)
-                | Q(organization__name__icontains=word)
-                | Q(city__icontains=word)
-                | Q(region__icontains=word)
-                | Q(description__icontains=word)
-            )
-        return self
+        """Listings holding every word of ``text``, each as the start of a word, in their name,
+        organisation, city, region or description; accents and case do not matter.
+
+        The database's full-text index answers (see providers.search_index). Blank
+        text filters nothing; text without a letter or digit matches nothing.
+        """
+        if not text.strip():
+            return self
+        words = keywords.query_words(text)
+        return self.filter(pk__in=search_index.matching_ids(words, self.db)) if words else self.none()
+
+    def refresh_search_text(self):
+        """Recompute ``search_text`` of these listings (after their organisation was renamed)."""
+        changed = []
+        for provider in self.select_related("organization"):
+            text = provider.listing_text()
+            if text != provider.search_text:
+                provider.search_text = text
+                changed.append(provider)
+        self.model.objects.bulk_update(changed, ["search_text"], batch_size=500)
 
     def in_place(self, text):
         """Match a city, region or postal code; "Springfield, IL" must match both parts."""
@@ -149,7 +156,8 @@ class ProviderQuerySet(models.QuerySet):
         ``update()`` sends no signals, so django-simple-history would record nothing.
         Returns the number of providers updated.
         """
-        # Imported here: providers.history builds on the models.
+        # Imported here: both build on the models.
+        from providers.freshness import listings_changed
         from providers.history import record_versions
 
         with transaction.atomic():
@@ -163,6 +171,8 @@ class ProviderQuerySet(models.QuerySet):
                     for name, value in {**values, "updated_at": now}.items():
                         setattr(provider, name, value)
                 record_versions(batch, user=user, channel=channel, reason=reason, when=now)
+        # update() sends no signals.
+        listings_changed()
         return len(providers)
 
     def open_at(self, now):
@@ -221,6 +231,8 @@ class Provider(models.Model):
     medications = models.ManyToManyField(Medication, blank=True, related_name="providers")
     payment_options = models.ManyToManyField(PaymentOption, blank=True, related_name="providers")
     populations = models.ManyToManyField(Population, blank=True, related_name="providers")
+    # The words a keyword search looks through (see providers.keywords), kept by fill_search_text.
+    search_text = models.TextField(default="", editable=False)
     # None means the source does not say; a person deserves "unknown", not a guessed "no".
     telehealth = models.BooleanField("offers telehealth", null=True, blank=True)
     accepting_new_clients = models.BooleanField(null=True, blank=True)
@@ -266,7 +278,7 @@ class Provider(models.Model):
     objects = ProviderQuerySet.as_manager()
     history = HistoricalRecords(
         # updated_at moves on every save and would make every record look changed.
-        excluded_fields=["updated_at"],
+        excluded_fields=["updated_at", "search_text"],
         bases=[ProviderHistoryExtras],
         cascade_delete_history=False,
     )
@@ -333,6 +345,10 @@ class Provider(models.Model):
             self.slug = self._unique_slug()
         if not self.time_zone and self.has_coordinates:
             self.time_zone = places.time_zone_at(self.latitude, self.longitude)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and keywords.SEARCHED_FIELDS.intersection(update_fields):
+            # fill_search_text recomputes it; it is written only if named.
+            kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
 
     def assign_hsds_ids(self):
@@ -356,6 +372,10 @@ class Provider(models.Model):
     def _unique_slug(self):
         base = self.slug_base(self.slug_text)
         return first_free(base, set(Provider.objects.filter(slug__startswith=base).values_list("slug", flat=True)))
+
+    def listing_text(self):
+        """The words of this listing a keyword search looks through."""
+        return keywords.listing_text(self, self.organization.name if self.organization_id else "")
 
     @property
     def is_public(self):
