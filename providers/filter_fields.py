@@ -2,7 +2,7 @@
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -48,15 +48,12 @@ class QuickOptionsMixin:
         attributes = self.build_attrs(self.attrs, attrs)
         if self.allow_multiple_selected:
             attributes["multiple"] = True
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (choice, mark_safe(" selected") if str(choice) in selected else "", label)
-                for choice, label in self.choices
-            ),
+        # Plain string building: format_html per option was most of the cost of 250 countries.
+        options = "".join(
+            f'<option value="{escape(choice)}"{" selected" if str(choice) in selected else ""}>{escape(label)}</option>'
+            for choice, label in self.choices
         )
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attributes), options)
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attributes), mark_safe(options))
 
 
 class QuickSelect(QuickOptionsMixin, forms.Select):

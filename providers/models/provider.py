@@ -312,7 +312,8 @@ class Provider(models.Model):
             # Bounding-box prefilter of "near" searches: published listings, a latitude band, then longitude.
             # Leading with status lets the planner pick it without statistics (SQLite has none by default).
             models.Index(fields=["status", "latitude", "longitude"], name="provider_status_coordinates"),
-            models.Index(fields=["status", "country"], name="provider_status_country"),
+            # A country's listings in name order: a page of a small country reads only its rows, not every name.
+            models.Index(fields=["status", "country", "name"], name="provider_status_country_name"),
         ]
 
     def __str__(self):
