@@ -38,7 +38,7 @@ class ProvidersConfig(AppConfig):
             pre_save.connect(assign_hsds_ids, sender=model, dispatch_uid=f"hsds-ids-{model.__name__}")
         # The same for the words keyword search looks through: fixtures do not carry them.
         pre_save.connect(fill_search_text, sender=Provider, dispatch_uid="search-text")
-        post_migrate.connect(ensure_search_index, sender=self, dispatch_uid="search-index")
+        post_migrate.connect(restore_search_index, sender=self, dispatch_uid="search-index")
         pre_delete.connect(organization.remember_listings, sender=Organization, dispatch_uid="organization-listings")
         post_delete.connect(organization.refresh_listings, sender=Organization, dispatch_uid="organization-search-text")
 
@@ -55,7 +55,7 @@ def fill_search_text(sender, instance, **kwargs):
     instance.search_text = instance.listing_text()
 
 
-def ensure_search_index(sender, using, **kwargs):
+def restore_search_index(sender, using, **kwargs):
     from providers.search_index import ensure_search_index
 
     ensure_search_index(connections[using])
