@@ -2,6 +2,7 @@
 
 from django import forms
 from django.forms.utils import flatatt
+from django.utils.choices import BaseChoiceIterator
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -11,6 +12,24 @@ from providers import places
 
 class SharedCodes(frozenset):
     """The codes of a standard, shared instead of copied: django-filter deep-copies every filter per request."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+class SharedChoices(BaseChoiceIterator):
+    """A list of (value, label) choices handed to form fields as it is.
+
+    A plain list is deep-copied with the form's fields on every request; a callable
+    is normalised again each time a field or widget iterates it (the country list
+    twice a page). Being a choice iterator, this is neither.
+    """
+
+    def __init__(self, choices):
+        self.choices = choices
+
+    def __iter__(self):
+        return iter(self.choices)
 
     def __deepcopy__(self, memo):
         return self

@@ -24,6 +24,7 @@ from providers.filter_fields import (
     OptInCheckbox,
     PlaceField,
     QuickSelect,
+    SharedChoices,
     SharedCodes,
     SingleSelectList,
 )
@@ -165,9 +166,7 @@ class ProviderFilter(django_filters.FilterSet):
         choices["language"] = [("", gettext("Any language")), *choices["language"]]
         for name, filter_ in self.filters.items():
             if name in choices:
-                # A callable: forms deep-copy list choices on every request (hundreds of countries), and
-                # the API, which renders no form, would pay for that on every call.
-                filter_.extra["choices"] = lambda listed=choices[name]: listed
+                filter_.extra["choices"] = SharedChoices(choices[name])
 
     @property
     def uses_more_filters(self):
