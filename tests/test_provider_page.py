@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from providers.models import Organization, Provider
 
@@ -63,6 +64,13 @@ def curator(db):
 
 def test_the_url_name_is_providers_detail():
     assert reverse("providers:detail", kwargs={"slug": "harbour-house"}) == "/providers/harbour-house/"
+
+
+@pytest.mark.parametrize("language", ["en", "es", "ar"])
+@pytest.mark.parametrize("slug", ["harbour-house-mombasa", "al-başrah-clinic", "центр-надежда", "o_k-2"])
+def test_a_providers_address_is_the_one_its_url_pattern_gives(db, language, slug):
+    with translation.override(language):
+        assert Provider(slug=slug).get_absolute_url() == reverse("providers:detail", kwargs={"slug": slug})
 
 
 def test_it_shows_the_providers_name(client, harbour_house):

@@ -4,15 +4,16 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.text import slugify
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 from simple_history.models import HistoricalRecords
@@ -323,7 +324,9 @@ class Provider(models.Model):
         return (self.slug,)
 
     def get_absolute_url(self):
-        return reverse("providers:detail", kwargs={"slug": self.slug})
+        # reverse() resolves the whole URL configuration each time: twenty results cost 1.5 ms.
+        before, after = _detail_url_around_slug(get_urlconf(settings.ROOT_URLCONF), get_script_prefix(), get_language())
+        return before + quote(self.slug, safe=RFC3986_SUBDELIMS + "/~:@") + after
 
     def clean(self):
         errors = {}
@@ -425,6 +428,16 @@ class Provider(models.Model):
             for field in PHONE_FIELDS
             if (value := getattr(self, field))
         ]
+
+
+@functools.lru_cache(maxsize=32)
+def _detail_url_around_slug(urlconf, script_prefix, language):
+    """A provider page's address before and after its slug, as reverse() gives it in ``language``.
+
+    The slug is quoted as reverse() quotes it.
+    """
+    marker = "slug-goes-here"
+    return tuple(reverse("providers:detail", urlconf=urlconf, kwargs={"slug": marker}).split(marker))
 
 
 def bounding_boxes(latitude, longitude, radius_km):
