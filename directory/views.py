@@ -1,17 +1,16 @@
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.db.models import Count
 from django.shortcuts import render
 from django.views import defaults
 
 from directory.page_cache import cached_page
 from providers.filters import ProviderFilter
-from providers.models import CrisisLine, Provider, Suggestion
+from providers.freshness import published_totals
+from providers.models import CrisisLine, Suggestion
 
 
 @cached_page
 def home(request):
-    totals = Provider.objects.published().aggregate(providers=Count("pk"), countries=Count("country", distinct=True))
-    return render(request, "home.html", {"filter": ProviderFilter(), "totals": totals})
+    return render(request, "home.html", {"filter": ProviderFilter(), "totals": published_totals()})
 
 
 @cached_page

@@ -42,11 +42,16 @@ def query_words(text):
     return list(dict.fromkeys(words(text)))[:MAX_QUERY_WORDS]
 
 
+# Shorter words are matched whole: as prefixes, "an" or "de" would match nearly every listing
+# ("and", "description") and read the whole index for nothing.
+MIN_PREFIX_LENGTH = 3
+
+
 def fts5_query(words):
-    """An FTS5 MATCH expression: every word, each as a prefix ("meth" finds "methadone")."""
-    return " ".join(f'"{word}"*' for word in words)
+    """An FTS5 MATCH expression: every word, as a prefix from three letters on ("meth" finds "methadone")."""
+    return " ".join(f'"{word}"*' if len(word) >= MIN_PREFIX_LENGTH else f'"{word}"' for word in words)
 
 
 def tsquery(words):
-    """A PostgreSQL to_tsquery expression: every word, each as a prefix."""
-    return " & ".join(f"'{word}':*" for word in words)
+    """A PostgreSQL to_tsquery expression: every word, as a prefix from three letters on."""
+    return " & ".join(f"'{word}':*" if len(word) >= MIN_PREFIX_LENGTH else f"'{word}'" for word in words)

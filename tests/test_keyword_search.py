@@ -66,6 +66,14 @@ def test_a_prefix_may_stand_for_any_word_of_the_description(client, make_provide
     assert found(client, "bupre couns") == {"Harbour House"}
 
 
+def test_a_word_of_one_or_two_letters_is_matched_whole(client, make_provider):
+    make_provider(name="St Mary Clinic", description="Counselling and detox.")
+    make_provider(name="Stanley House", description="An open door.")
+
+    assert found(client, "st") == {"St Mary Clinic"}
+    assert found(client, "an") == {"Stanley House"}
+
+
 def test_a_query_without_a_letter_or_digit_finds_nothing(make_provider):
     make_provider(name="Open Door")
 

@@ -794,3 +794,17 @@ def test_the_home_page_shows_how_many_providers_are_listed(client, make_provider
     response = client.get("/")
 
     assert "A free directory of 3 treatment providers in 2 countries" in response.text
+
+
+def test_the_home_pages_totals_follow_every_change(client, make_provider, settings, curator):
+    settings.PAGE_CACHE_SECONDS = 0  # the totals' own cache, not the stored page
+    make_provider(name="A", country="KE")
+    client.get("/")
+
+    listing = make_provider(name="B", country="NG")
+    assert "A free directory of 2 treatment providers in 2 countries" in client.get("/").text
+
+    Provider.objects.filter(pk=listing.pk).update_with_history(
+        user=curator, channel="admin", reason="test", status=Provider.Status.ARCHIVED
+    )
+    assert "A free directory of 1 treatment provider in 1 country" in client.get("/").text

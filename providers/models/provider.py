@@ -95,8 +95,9 @@ class ProviderQuerySet(models.QuerySet):
         return self.filter(Exists(through.objects.filter(provider_id=OuterRef("pk"), **lookup)))
 
     def matching_keywords(self, text):
-        """Listings holding every word of ``text``, each as the start of a word, in their name,
-        organisation, city, region or description; accents and case do not matter.
+        """Listings holding every word of ``text`` in their name, organisation, city, region or
+        description, as the start of a word (words of one or two letters whole); accents and
+        case do not matter.
 
         The database's full-text index answers (see providers.search_index). Blank
         text filters nothing; text without a letter or digit matches nothing.
