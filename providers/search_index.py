@@ -11,7 +11,10 @@ migration rebuilds it, so ``ensure_search_index`` runs after every ``migrate``
 to.
 """
 
+import time
+
 from django.db import connections
+from django.db.models import BooleanField, F, Func, Q, Value
 from django.db.models.expressions import RawSQL
 
 from providers import keywords
@@ -41,12 +44,6 @@ _POSTGRESQL_OBJECTS = {
         GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED""",
     f"{TABLE}_{VECTOR_COLUMN}": f"CREATE INDEX {TABLE}_{VECTOR_COLUMN} ON {TABLE} USING gin ({VECTOR_COLUMN})",
 }
-
-_MATCHING_IDS = {
-    "sqlite": (f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", keywords.fts5_query),
-    "postgresql": (f"SELECT id FROM {TABLE} WHERE {VECTOR_COLUMN} @@ to_tsquery('simple', %s)", keywords.tsquery),
-}
-
 
 def ensure_search_index(connection):
     """Create the index where it is missing; returns True when it had to (and so re-indexed)."""
@@ -87,7 +84,68 @@ def drop_search_index(connection):
             cursor.execute(f"ALTER TABLE {TABLE} DROP COLUMN IF EXISTS {VECTOR_COLUMN}")
 
 
-def matching_ids(words, using):
-    """A subquery of the ids of listings holding every word (each as a prefix), for database ``using``."""
-    sql, expression = _MATCHING_IDS[connections[using].vendor]
-    return RawSQL(sql, [expression(words)])
+def matching(words, using):
+    """A filter condition: listings holding every word (see providers.keywords), on database ``using``."""
+    if connections[using].vendor == "sqlite":
+        return Q(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [keywords.fts5_query(words)]))
+    query = keywords.tsquery(words)
+    if all(_share_holding(word, using) >= COMMON_SHARE for word in words):
+        return Q(_VectorMatches(F("search_text"), Value(query)))
+    # The matches first, then their order: listings named after a city sit together in name order, and
+    # PostgreSQL, left to walk the name index checking each row, read most of a million for "Tokyo".
+    # unnest(ARRAY(...)) hides the number of matches from the planner, which then fetches them by id.
+    return Q(
+        pk__in=RawSQL(
+            f"SELECT unnest(ARRAY(SELECT id FROM {TABLE} WHERE {VECTOR_COLUMN} @@ to_tsquery('simple', %s)))", [query]
+        )
+    )
+
+
+# Words held by at least this share of listings are spread through the name order: walking it and
+# checking each row finds a page at once, where fetching every match first would read most of the table.
+COMMON_SHARE = 0.2
+# How long a process trusts the statistics it read (PostgreSQL's own change only with ANALYZE).
+STATISTICS_SECONDS = 600
+_lexeme_shares = {}
+
+
+def _share_holding(word, using):
+    """The share of listings holding ``word`` (as a prefix from three letters), by PostgreSQL's statistics.
+
+    They list the most common lexemes of the tsvector column; a word not among them is rare.
+    """
+    shares = _common_lexemes(using)
+    if len(word) < keywords.MIN_PREFIX_LENGTH:
+        return shares.get(word, 0.0)
+    return sum(share for lexeme, share in shares.items() if lexeme.startswith(word))
+
+
+def _common_lexemes(using):
+    read_at, shares = _lexeme_shares.get(using, (None, {}))
+    if read_at is None or time.monotonic() - read_at > STATISTICS_SECONDS:
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                """SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
+                WHERE tablename = %s AND attname = %s""",
+                [TABLE, VECTOR_COLUMN],
+            )
+            row = cursor.fetchone()
+        shares = dict(zip(row[0], row[1])) if row and row[0] else {}
+        _lexeme_shares[using] = (time.monotonic(), shares)
+    return shares
+
+
+class _VectorMatches(Func):
+    """``search_vector @@ to_tsquery(...)`` tested on the row itself, so PostgreSQL may walk the name index.
+
+    Django does not know the generated column; its name is put where the query names
+    ``search_text``, under whatever alias the table has in the query.
+    """
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        text_column, text_params = compiler.compile(self.source_expressions[0])
+        query, query_params = compiler.compile(self.source_expressions[1])
+        vector_column = text_column.replace(connection.ops.quote_name("search_text"), connection.ops.quote_name(VECTOR_COLUMN))
+        return f"{vector_column} @@ to_tsquery('simple', {query})", (*text_params, *query_params)

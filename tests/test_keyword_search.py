@@ -9,6 +9,7 @@ way a listing is written, and heals when part of it goes missing.
 import pytest
 from django.db import connection
 
+from providers import search_index
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import Record
 from providers.models import Organization, Provider
@@ -72,6 +73,23 @@ def test_a_word_of_one_or_two_letters_is_matched_whole(client, make_provider):
 
     assert found(client, "st") == {"St Mary Clinic"}
     assert found(client, "an") == {"Stanley House"}
+
+
+@pytest.mark.parametrize("common_share", [0.0, 2.0], ids=["words held by most listings", "rare words"])
+def test_common_and_rare_words_find_the_same_listings(make_provider, monkeypatch, common_share):
+    # PostgreSQL tests a common word on each row in name order and fetches a rare word's matches first.
+    monkeypatch.setattr(search_index, "COMMON_SHARE", common_share)
+    make_provider(name="Methadone Clinic", city="Mombasa", description="Walk-in counselling.")
+    make_provider(name="Harbour House", city="Mombasa")
+    make_provider(name="Open Door", city="Lagos")
+
+    assert matching("mombasa") == {"Methadone Clinic", "Harbour House"}
+    assert matching("meth mombasa couns") == {"Methadone Clinic"}
+    assert matching("lagos door") == {"Open Door"}
+    assert list(Provider.objects.matching_keywords("mombasa").order_by("name").values_list("name", flat=True)) == [
+        "Harbour House",
+        "Methadone Clinic",
+    ]
 
 
 def test_a_query_without_a_letter_or_digit_finds_nothing(make_provider):

@@ -105,7 +105,7 @@ class ProviderQuerySet(models.QuerySet):
         if not text.strip():
             return self
         words = keywords.query_words(text)
-        return self.filter(pk__in=search_index.matching_ids(words, self.db)) if words else self.none()
+        return self.filter(search_index.matching(words, self.db)) if words else self.none()
 
     def refresh_search_text(self):
         """Recompute ``search_text`` of these listings (after their organisation was renamed)."""
