@@ -19,7 +19,7 @@ from providers import places
 from providers.management.commands.bench_search import ensure_synthetic_providers
 from providers.models import CareSetting, Modality, Provider
 
-# Big enough that the server's caches cannot hold every answer; small enough to write in a second.
+# Enough that a run starts with most pages not yet stored (directory.page_cache); small enough to write in a second.
 SLUGS = 500
 CITIES = 300
 CITY_POPULATION = 100_000
