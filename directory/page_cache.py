@@ -53,7 +53,8 @@ def cached_page(view):
             if getattr(request, "varies_on_accept_language", False):
                 cache.set(key, _BY_REGION, settings.PAGE_CACHE_SECONDS)
                 key = _region_key(key, request)
-            cache.set(key, (response.status_code, response["Content-Type"], response.content), settings.PAGE_CACHE_SECONDS)
+            page = (response.status_code, response["Content-Type"], response.content)
+            cache.set(key, page, settings.PAGE_CACHE_SECONDS)
         return response
 
     return serve

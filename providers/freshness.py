@@ -18,7 +18,9 @@ def published_totals():
     """
     totals = cache.get(TOTALS_CACHE_KEY)
     if totals is None:
-        totals = Provider.objects.published().aggregate(providers=Count("pk"), countries=Count("country", distinct=True))
+        totals = Provider.objects.published().aggregate(
+            providers=Count("pk"), countries=Count("country", distinct=True)
+        )
         cache.set(TOTALS_CACHE_KEY, totals, CHOICES_CACHE_SECONDS)
     return totals
 

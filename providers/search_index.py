@@ -33,7 +33,8 @@ _SQLITE_OBJECTS = {
     f"{FTS_TABLE}_delete": f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_delete AFTER DELETE ON {TABLE} BEGIN
         INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text);
         END""",
-    f"{FTS_TABLE}_update": f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_update AFTER UPDATE OF search_text ON {TABLE} BEGIN
+    f"{FTS_TABLE}_update": f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_update
+        AFTER UPDATE OF search_text ON {TABLE} BEGIN
         INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text);
         INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
         END""",
@@ -87,7 +88,8 @@ def drop_search_index(connection):
 def matching(words, using):
     """A filter condition: listings holding every word (see providers.keywords), on database ``using``."""
     if connections[using].vendor == "sqlite":
-        return Q(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [keywords.fts5_query(words)]))
+        fts_match = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+        return Q(pk__in=RawSQL(fts_match, [keywords.fts5_query(words)]))
     query = keywords.tsquery(words)
     if all(_share_holding(word, using) >= COMMON_SHARE for word in words):
         return Q(_VectorMatches(F("search_text"), Value(query)))
@@ -147,5 +149,6 @@ class _VectorMatches(Func):
     def as_sql(self, compiler, connection, **extra_context):
         text_column, text_params = compiler.compile(self.source_expressions[0])
         query, query_params = compiler.compile(self.source_expressions[1])
-        vector_column = text_column.replace(connection.ops.quote_name("search_text"), connection.ops.quote_name(VECTOR_COLUMN))
+        quote = connection.ops.quote_name
+        vector_column = text_column.replace(quote("search_text"), quote(VECTOR_COLUMN))
         return f"{vector_column} @@ to_tsquery('simple', {query})", (*text_params, *query_params)
