@@ -9,6 +9,7 @@ class ProvidersConfig(AppConfig):
     verbose_name = "Treatment directory"
 
     def ready(self):
+        from providers import term_tokens, vocabulary
         from providers.freshness import listings_changed
         from providers.history import fill_history_extras
         from providers.models import organization
@@ -30,15 +31,22 @@ class ProvidersConfig(AppConfig):
         for field in TAXONOMY_FIELDS.values():
             through = Provider._meta.get_field(field).remote_field.through
             m2m_changed.connect(listings_changed, sender=through, dispatch_uid=f"listings-terms-{field}")
+            m2m_changed.connect(term_tokens.terms_changed, sender=through, dispatch_uid=f"term-tokens-{field}")
+        for model in terms:
+            name = model.__name__
+            post_save.connect(vocabulary.forget_vocabulary, sender=model, dispatch_uid=f"vocabulary-save-{name}")
+            post_delete.connect(vocabulary.forget_vocabulary, sender=model, dispatch_uid=f"vocabulary-delete-{name}")
+            pre_delete.connect(term_tokens.remember_term_listings, sender=model, dispatch_uid=f"term-{name}")
+            post_delete.connect(term_tokens.refresh_term_listings, sender=model, dispatch_uid=f"term-tokens-{name}")
         post_save.connect(forget_crisis_lines, sender=CrisisLine, dispatch_uid="crisis-lines-save")
         post_delete.connect(forget_crisis_lines, sender=CrisisLine, dispatch_uid="crisis-lines-delete")
 
         # A signal rather than save(): loaddata saves raw, and partners' fixtures need ids too.
         for model in (Provider, Organization):
             pre_save.connect(assign_hsds_ids, sender=model, dispatch_uid=f"hsds-ids-{model.__name__}")
-        # The same for the words keyword search looks through: fixtures do not carry them.
-        pre_save.connect(fill_search_text, sender=Provider, dispatch_uid="search-text")
-        post_migrate.connect(restore_search_index, sender=self, dispatch_uid="search-index")
+        # The same for the words keyword search looks through and the country's token: fixtures do not carry them.
+        pre_save.connect(fill_indexed_text, sender=Provider, dispatch_uid="search-text")
+        post_migrate.connect(restore_after_migrate, sender=self, dispatch_uid="search-index")
         pre_delete.connect(organization.remember_listings, sender=Organization, dispatch_uid="organization-listings")
         post_delete.connect(organization.refresh_listings, sender=Organization, dispatch_uid="organization-search-text")
 
@@ -51,11 +59,17 @@ def assign_hsds_ids(sender, instance, **kwargs):
     instance.assign_hsds_ids()
 
 
-def fill_search_text(sender, instance, **kwargs):
+def fill_indexed_text(sender, instance, **kwargs):
+    from providers.term_tokens import with_country
+
     instance.search_text = instance.listing_text()
+    instance.term_tokens = with_country(instance.term_tokens, instance.country)
 
 
-def restore_search_index(sender, using, **kwargs):
+def restore_after_migrate(sender, using, **kwargs):
+    """What a migration may have dropped with a rebuilt table: the full-text indexes, SQLite's statistics."""
     from providers.search_index import ensure_search_index
+    from providers.statistics import ensure_statistics
 
     ensure_search_index(connections[using])
+    ensure_statistics(connections[using])

@@ -18,6 +18,7 @@ from django_countries import countries
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from providers import search_index
 from providers.fields import COUNTRY_CODES
 from providers.filter_fields import (
     CodeMultipleChoiceField,
@@ -174,14 +175,37 @@ class ProviderFilter(django_filters.FilterSet):
         return bool(self.data) and any(self.data.get(name) for name in MORE_FILTERS)
 
     def filter_queryset(self, queryset):
-        """Apply every filter, then the distance search, which needs both ``near`` and ``radius``."""
-        queryset = super().filter_queryset(queryset)
+        """Apply every filter, then the distance search, which needs both ``near`` and ``radius``.
+
+        The term filters and the country are answered together by the full-text index over
+        term tokens (ProviderQuerySet.holding_terms) where the database gains by it (see
+        search_index.answers_together); otherwise each filter applies its own condition.
+        """
+        chosen = self.indexed_choices()
+        combined = search_index.answers_together(chosen, queryset.db)
+        if combined:
+            queryset = queryset.holding_terms(chosen)
+        for name, value in self.form.cleaned_data.items():
+            if not (combined and name in chosen):
+                queryset = self.filters[name].filter(queryset, value)
         resolution = self.resolution = self.form.cleaned_data.get("near")
         if resolution is None:
             return queryset
         self.unlocated = queryset.without_coordinates()
         nearby = queryset.within(resolution.place.latitude, resolution.place.longitude, self.radius_km)
         return nearby.nearest_first() if self.form.cleaned_data.get("sort") in (None, "", "distance") else nearby
+
+    def indexed_choices(self):
+        """What the term-token index can answer: {parameter: term ids} of the term filters set, and
+        {"country": codes} if countries are."""
+        chosen = {
+            name: [self.term_ids[name][slug] for slug in self.form.cleaned_data[name] if slug in self.term_ids[name]]
+            for name, filter_ in self.filters.items()
+            if isinstance(filter_, TermFilter) and self.form.cleaned_data.get(name)
+        }
+        if self.form.cleaned_data.get("country"):
+            chosen["country"] = self.form.cleaned_data["country"]
+        return chosen
 
     @property
     def searched_country(self) -> str:

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.db import connection
 
+from providers import vocabulary
 from providers.models import TAXONOMY_FIELDS, CrisisLine, Provider, Source
 
 # With REDIS_URL set the tests share one Redis database, and cache.clear() would empty it for
@@ -33,8 +34,9 @@ def clear_cache():
 def empty_cache(request):
     """Each test starts with an empty cache, as cached search choices would outlive a test's data.
 
-    The crisis lines every page shows are then read back, as a running site already holds
-    them, so tests that count a page's queries count only that page's own.
+    The crisis lines every page shows and the terms listings are named from are then read
+    back, as a running site already holds them, so tests that count a page's queries count
+    only that page's own.
     """
     clear_cache()
     database = next((name for name in ("transactional_db", "db") if name in request.fixturenames), None)
@@ -43,6 +45,7 @@ def empty_cache(request):
     if database:
         request.getfixturevalue(database)
     CrisisLine.objects.by_country()
+    vocabulary.all_terms()
 
 
 @pytest.fixture(autouse=True)

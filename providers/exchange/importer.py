@@ -20,7 +20,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.text import slugify
 
-from providers import keywords, places
+from providers import keywords, places, term_tokens
 from providers.exchange.records import (
     ORGANIZATION_FIELDS,
     SCALAR_FIELDS,
@@ -30,9 +30,10 @@ from providers.exchange.records import (
     no_cyclic_garbage_collection,
 )
 from providers.freshness import listings_changed
-from providers.models import ImportRun, OpeningInterval, Organization, Provider, Source
+from providers.models import TAXONOMY_FIELDS, ImportRun, OpeningInterval, Organization, Provider, Source
 from providers.models.history import ProviderHistoryExtras
 from providers.naming import first_free
+from providers.statistics import refresh_statistics
 
 # Model fields the importer does not validate per record: it sets or checks them itself, once per file.
 _NOT_VALIDATED = ["id", "slug", "organization", "source", "last_import_run", "created_at", "updated_at"]
@@ -487,6 +488,7 @@ def _write(report, context):
         provider.slug = first_free(Provider.slug_base(change.record.slug or provider.slug_text), taken)
         _link_organization(change, organizations)
         provider.search_text = keywords.listing_text(provider, organization_names.get(provider.organization_id, ""))
+        provider.term_tokens = _term_tokens(change, context)
         provider.last_import_run = report.run
         provider.created_at = provider.updated_at = now
     _insert_providers(created, report.run)
@@ -503,27 +505,31 @@ def _write(report, context):
         if text != change.provider.search_text:
             change.provider.search_text = text
             fields.add("search_text")
+        tokens = _term_tokens(change, context)
+        if tokens != change.provider.term_tokens:
+            change.provider.term_tokens = tokens
+            fields.add("term_tokens")
     if updated:
         Provider.objects.bulk_update(updated, sorted(fields), batch_size=500)
     _write_terms(report)
     _write_hours(report)
     _write_history(report, context, now)
     if len(report.created) + len(report.updated) >= REFRESH_STATISTICS_AFTER:
-        _refresh_statistics()
+        refresh_statistics(connection)
+
+
+def _term_tokens(change, context):
+    """The listing's term tokens (see providers.term_tokens) as this import leaves its country and terms."""
+    stored_terms = context.existing_terms.get(change.provider.pk, {})
+    return term_tokens.tokens_text(
+        change.provider.country,
+        {param: change.terms.get(name, stored_terms.get(name, ())) for param, name in TAXONOMY_FIELDS.items()},
+    )
 
 
 # After writing this many listings, the query planner's statistics describe another table:
 # without fresh ones PostgreSQL took 90 ms instead of 1 ms for a page of 100,000 fresh listings.
 REFRESH_STATISTICS_AFTER = 1000
-
-
-def _refresh_statistics():
-    tables = [Provider._meta.db_table, OpeningInterval._meta.db_table] + [
-        Provider._meta.get_field(name).remote_field.through._meta.db_table for name in TERM_FIELDS
-    ]
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def _insert_providers(providers, run):

@@ -6,18 +6,15 @@ reads only that number. Saving or deleting a line drops it, so every app server
 reloads the table.
 """
 
-import uuid
-
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from directory.versioned import VersionedMemo
 from providers.fields import CountryCodeField
 from providers.phones import normalise_phone
 
 CACHE_KEY = "providers:crisis-lines-version"
-# Edits clear the cache; the time limit bounds staleness on other app servers.
 CACHE_SECONDS = 3600
 # 988, 112, 116 123, 3114: dialled as they are, never with a country code.
 SHORT_CODE_MAX_DIGITS = 6
@@ -33,18 +30,7 @@ class CrisisLineManager(models.Manager):
 
     def by_country(self) -> dict[str, list["CrisisLine"]]:
         """{country code: its lines in order}; "" holds the international fallback."""
-        global _loaded
-        version = cache.get(CACHE_KEY)
-        if version is None:
-            version = uuid.uuid4().hex
-            cache.set(CACHE_KEY, version, CACHE_SECONDS)
-        if _loaded[0] != version:
-            lines = {}
-            for line in self.order_by("order", "pk"):
-                lines.setdefault(line.country.code or "", []).append(line)
-            # One assignment, so a thread reading it meanwhile sees the old table or the new one.
-            _loaded = (version, lines)
-        return _loaded[1]
+        return _LINES.get()
 
     def for_country(self, *codes: str) -> list["CrisisLine"]:
         """The lines of the first of ``codes`` that has any, else the international fallback."""
@@ -55,13 +41,16 @@ class CrisisLineManager(models.Manager):
         return lines.get("", [])
 
 
-# (version, {country code: lines}) as this process last read them.
-_loaded = (None, {})
+def _load_lines():
+    lines = {}
+    for line in CrisisLine.objects.order_by("order", "pk"):
+        lines.setdefault(line.country.code or "", []).append(line)
+    return lines
 
 
-def forget_crisis_lines(**kwargs):
-    """Drop the cached lines (a signal receiver)."""
-    cache.delete(CACHE_KEY)
+_LINES = VersionedMemo(CACHE_KEY, CACHE_SECONDS, _load_lines)
+# Drop the cached lines (a signal receiver).
+forget_crisis_lines = _LINES.forget
 
 
 def language_region(accept_language: str) -> str:

@@ -1,8 +1,6 @@
 import functools
-import json
 import math
 import uuid
-from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import quote, urlencode
 
@@ -18,7 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 from simple_history.models import HistoricalRecords
 
-from providers import hsds_ids, keywords, phones, places, search_index
+from providers import hsds_ids, keywords, phones, places, search_index, term_tokens, vocabulary
 from providers.fields import CountryCodeField
 from providers.models.history import ProviderHistoryExtras
 from providers.models.organization import Organization
@@ -38,12 +36,6 @@ TAXONOMY_FIELDS = {
 }
 
 PHONE_FIELDS = ("phone", "intake_phone", "hotline_phone")
-
-
-@dataclass(frozen=True)
-class TermLabel:
-    slug: str
-    name: str
 
 
 def stale_cutoff(today: date) -> date:
@@ -93,6 +85,40 @@ class ProviderQuerySet(models.QuerySet):
         else:
             lookup = {f"{term}_id__in": [term_ids[slug] for slug in slugs if slug in term_ids]}
         return self.filter(Exists(through.objects.filter(provider_id=OuterRef("pk"), **lookup)))
+
+    def holding_terms(self, chosen):
+        """Providers holding, for each taxonomy in ``chosen`` ({search parameter: term ids}), one of its terms,
+        and in one of the countries ``chosen["country"]`` names if it does.
+
+        What chaining ``with_any_term`` and ``in_countries`` gives, answered by one full-text
+        index over ``term_tokens`` (see providers.term_tokens): with several filters it lists
+        the few matches at once, where each EXISTS probed every row walked.
+        """
+        if not all(chosen.values()):
+            return self.none()
+        return self.filter(search_index.holding_terms(chosen, self.db))
+
+    def refresh_term_tokens(self):
+        """Recompute ``term_tokens`` of these listings from their terms (after the terms changed); returns
+        {id: tokens} of each."""
+        listings = {provider.pk: provider for provider in self.only("pk", "country", "term_tokens")}
+        terms = {pk: {} for pk in listings}
+        selects = []
+        for param, field in TAXONOMY_FIELDS.items():
+            relation = Provider._meta.get_field(field)
+            term = relation.m2m_reverse_field_name() + "_id"
+            held = relation.remote_field.through.objects.filter(provider_id__in=self.values("pk"))
+            selects.append(held.annotate(param=Value(param)).values_list("provider_id", "param", term).order_by())
+        for provider_id, param, term_id in selects[0].union(*selects[1:], all=True):
+            terms[provider_id].setdefault(param, []).append(term_id)
+        changed = []
+        for pk, provider in listings.items():
+            text = term_tokens.tokens_text(provider.country, terms[pk])
+            if text != provider.term_tokens:
+                provider.term_tokens = text
+                changed.append(provider)
+        self.model.objects.using(self.db).bulk_update(changed, ["term_tokens"], batch_size=500)
+        return {pk: provider.term_tokens for pk, provider in listings.items()}
 
     def matching_keywords(self, text):
         """Listings holding every word of ``text`` in their name, organisation, city, region or
@@ -233,8 +259,11 @@ class Provider(models.Model):
     medications = models.ManyToManyField(Medication, blank=True, related_name="providers")
     payment_options = models.ManyToManyField(PaymentOption, blank=True, related_name="providers")
     populations = models.ManyToManyField(Population, blank=True, related_name="providers")
-    # The words a keyword search looks through (see providers.keywords), kept by fill_search_text.
+    # The words a keyword search looks through (see providers.keywords), kept by fill_indexed_text.
     search_text = models.TextField(default="", editable=False)
+    # The country and terms as words for the full-text index (see providers.term_tokens), kept by
+    # fill_indexed_text and the receivers of term changes.
+    term_tokens = models.TextField(default="", editable=False)
     # None means the source does not say; a person deserves "unknown", not a guessed "no".
     telehealth = models.BooleanField("offers telehealth", null=True, blank=True)
     accepting_new_clients = models.BooleanField(null=True, blank=True)
@@ -280,7 +309,7 @@ class Provider(models.Model):
     objects = ProviderQuerySet.as_manager()
     history = HistoricalRecords(
         # updated_at moves on every save and would make every record look changed.
-        excluded_fields=["updated_at", "search_text"],
+        excluded_fields=["updated_at", "search_text", "term_tokens"],
         bases=[ProviderHistoryExtras],
         cascade_delete_history=False,
     )
@@ -352,8 +381,10 @@ class Provider(models.Model):
             self.time_zone = places.time_zone_at(self.latitude, self.longitude)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and keywords.SEARCHED_FIELDS.intersection(update_fields):
-            # fill_search_text recomputes it; it is written only if named.
+            # fill_indexed_text recomputes it; it is written only if named.
             kwargs["update_fields"] = {*update_fields, "search_text"}
+        if update_fields is not None and "country" in update_fields:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "term_tokens"}
         super().save(*args, **kwargs)
 
     def assign_hsds_ids(self):
@@ -470,57 +501,45 @@ def great_circle_km_expression(latitude, longitude):
 
 
 def attach_terms(providers, fields=tuple(TAXONOMY_FIELDS.values())):
-    """Set ``provider.terms[field]`` to its TermLabels for every provider, in one query.
+    """Set ``provider.terms[field]`` to its TermLabels for every provider, without a query.
 
-    A UNION over the through tables replaces one prefetch query per taxonomy,
-    which keeps search and provider pages at a constant, small query count.
+    The term ids come from each listing's term tokens, their names from the vocabulary
+    every process keeps (providers.vocabulary), which keeps search and provider pages,
+    the APIs and exports at a constant, small query count.
     """
     providers = list(providers)
-    terms = term_labels([provider.pk for provider in providers], fields)
     for provider in providers:
-        provider.terms = terms[provider.pk]
+        held = term_tokens.held_terms(provider.term_tokens)
+        provider.terms = vocabulary.labels({TAXONOMY_FIELDS[param]: ids for param, ids in held.items()}, fields)
     return providers
 
 
 def term_labels(ids, fields=tuple(TAXONOMY_FIELDS.values())):
-    """{provider id: {field: [TermLabel, ...]}} for the providers ``ids``, in one query (see attach_terms).
-
-    Names are in the active language, where the term has a translation.
+    """{provider id: {field: [TermLabel, ...]}} for the providers ``ids`` as the term tables hold them now,
+    in one query (history's snapshots; pages use attach_terms).
     """
-    terms = {pk: {field: [] for field in fields} for pk in ids}
+    held = {pk: {field: [] for field in fields} for pk in ids}
     if not ids or not fields:
-        return terms
-    language = get_language() or settings.LANGUAGE_CODE
-    # English pages and the APIs use the names as stored, and skip reading the translations.
-    translated = language != settings.LANGUAGE_CODE
+        return held
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
-        sql = _terms_sql(fields, connection.vendor, translated)
-        cursor.execute(sql.format(ids=placeholders), list(ids) * len(fields))
-        rows = cursor.fetchall()
-    for provider_id, field, slug, name, _order, translations in sorted(rows, key=lambda row: (row[4], row[3])):
-        if translations:
-            name = json.loads(translations).get(language) or name
-        terms[provider_id][field].append(TermLabel(slug, name))
-    return terms
+        cursor.execute(_terms_sql(fields).format(ids=placeholders), list(ids) * len(fields))
+        for provider_id, field, term_id in cursor.fetchall():
+            held[provider_id][field].append(term_id)
+    return {pk: vocabulary.labels(terms, fields) for pk, terms in held.items()}
 
 
 @functools.cache
-def _terms_sql(fields, vendor, translated):
-    """The UNION behind attach_terms, written once: composing it through the ORM cost more than running it."""
+def _terms_sql(fields):
+    """The UNION behind term_labels, written once: composing it through the ORM cost more than running it."""
     quote = connection.ops.quote_name
-    translations = f"CAST(term.{quote('name_translations')} AS TEXT)" if translated else "NULL"
     selects = []
     for field in fields:
         relation = Provider._meta.get_field(field)
         through = relation.remote_field.through
-        term = relation.related_model
         term_column = through._meta.get_field(relation.m2m_reverse_field_name()).column
         selects.append(
-            f"SELECT link.{quote('provider_id')}, '{field}', term.{quote('slug')}, term.{quote('name')}, "
-            f"term.{quote('order')}, {translations} "
-            f"FROM {quote(through._meta.db_table)} link "
-            f"JOIN {quote(term._meta.db_table)} term ON term.{quote(term._meta.pk.column)} = link.{quote(term_column)} "
-            f"WHERE link.{quote('provider_id')} IN ({{ids}})"
+            f"SELECT {quote('provider_id')}, '{field}', {quote(term_column)} FROM {quote(through._meta.db_table)} "
+            f"WHERE {quote('provider_id')} IN ({{ids}})"
         )
     return " UNION ALL ".join(selects)
