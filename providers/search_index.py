@@ -167,12 +167,15 @@ def holding_terms(chosen, using):
     """
     groups = {param: [term_tokens.token(param, value) for value in values] for param, values in chosen.items()}
     if connections[using].vendor == "sqlite":
+        if not groups:
+            return Q()
         query = " AND ".join("(" + " OR ".join(group) + ")" for group in groups.values())
         return Q(pk__in=RawSQL(f"SELECT rowid FROM {TERMS_FTS_TABLE} WHERE {TERMS_FTS_TABLE} MATCH %s", [query]))
-    countries = groups.pop(term_tokens.COUNTRY, None)
-    query = " & ".join("(" + " | ".join(group) + ")" for group in groups.values())
-    condition = Q(_VectorMatches(F("term_tokens"), Value(query)))
-    return condition & Q(country__in=chosen[term_tokens.COUNTRY]) if countries else condition
+    condition = Q(country__in=chosen[term_tokens.COUNTRY]) if groups.pop(term_tokens.COUNTRY, None) else Q()
+    if groups:
+        query = " & ".join("(" + " | ".join(group) + ")" for group in groups.values())
+        condition &= Q(_VectorMatches(F("term_tokens"), Value(query)))
+    return condition
 
 
 # Words held by at least this share of listings are spread through the name order: walking it and

@@ -132,6 +132,15 @@ def test_a_country_and_a_term_filter_find_the_listings_with_both(make_provider, 
     assert filtered(query) == set().union(*(expected[code] for code in countries))
 
 
+def test_the_queryset_answers_a_country_alone_and_nothing_chosen(make_provider):
+    make_provider(name="Nairobi Clinic", country="KE", modalities=["mat"])
+    make_provider(name="Kampala Clinic", country="UG")
+
+    assert set(Provider.objects.holding_terms({"country": ["KE"]}).values_list("name", flat=True)) == {"Nairobi Clinic"}
+    assert Provider.objects.holding_terms({}).count() == 2
+    assert not Provider.objects.holding_terms({"modality": []}).exists()
+
+
 def test_several_filters_find_nothing_when_no_listing_holds_both(client, make_provider):
     make_provider(name="Methadone Clinic", modalities=["mat"], care_settings=["outpatient"])
     make_provider(name="Retreat", modalities=["faith-based"], care_settings=["inpatient"])
