@@ -14,12 +14,12 @@ follow the visitor's Accept-Language is stored once per language region.
 
 import functools
 import hashlib
-import uuid
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 
+from directory.versioned import current_version
 from providers.models.crisis_line import language_region
 
 VERSION_KEY = "pages:data-version"
@@ -78,18 +78,9 @@ def _may_store(request, response):
     )
 
 
-def _data_version():
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # add(), not set(): two servers starting a version at once agree on the first one.
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY) or "unshared"
-    return version
-
-
 def _page_key(request):
     address = "\n".join((request.scheme, request.get_host(), request.LANGUAGE_CODE, request.get_full_path()))
-    return f"pages:{_data_version()}:{hashlib.sha256(address.encode()).hexdigest()}"
+    return f"pages:{current_version(VERSION_KEY)}:{hashlib.sha256(address.encode()).hexdigest()}"
 
 
 def _region_key(key, request):

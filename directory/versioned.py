@@ -10,6 +10,16 @@ import uuid
 from django.core.cache import cache
 
 
+def current_version(key, seconds=None):
+    """The version number held under ``key``, started if there is none (for ``seconds``; None: no limit)."""
+    version = cache.get(key)
+    if version is None:
+        # add(), not set(): two processes starting a version at once agree on the first one.
+        cache.add(key, uuid.uuid4().hex, seconds)
+        version = cache.get(key) or "unshared"
+    return version
+
+
 class VersionedMemo:
     def __init__(self, key, seconds, load):
         self.key = key
@@ -19,10 +29,7 @@ class VersionedMemo:
         self._loaded = (None, None)
 
     def get(self):
-        version = cache.get(self.key)
-        if version is None:
-            version = uuid.uuid4().hex
-            cache.set(self.key, version, self.seconds)
+        version = current_version(self.key, self.seconds)
         loaded = self._loaded
         if loaded[0] != version:
             # One assignment, so a thread reading meanwhile sees the old value or the new one.

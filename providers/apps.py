@@ -12,7 +12,6 @@ class ProvidersConfig(AppConfig):
         from providers import term_tokens, vocabulary
         from providers.freshness import listings_changed
         from providers.history import fill_history_extras
-        from providers.models import organization
         from providers.models.crisis_line import forget_crisis_lines
         from providers.models import (
             TAXONOMY_FIELDS,
@@ -36,8 +35,6 @@ class ProvidersConfig(AppConfig):
             name = model.__name__
             post_save.connect(vocabulary.forget_vocabulary, sender=model, dispatch_uid=f"vocabulary-save-{name}")
             post_delete.connect(vocabulary.forget_vocabulary, sender=model, dispatch_uid=f"vocabulary-delete-{name}")
-            pre_delete.connect(term_tokens.remember_term_listings, sender=model, dispatch_uid=f"term-{name}")
-            post_delete.connect(term_tokens.refresh_term_listings, sender=model, dispatch_uid=f"term-tokens-{name}")
         post_save.connect(forget_crisis_lines, sender=CrisisLine, dispatch_uid="crisis-lines-save")
         post_delete.connect(forget_crisis_lines, sender=CrisisLine, dispatch_uid="crisis-lines-delete")
 
@@ -47,8 +44,10 @@ class ProvidersConfig(AppConfig):
         # The same for the words keyword search looks through and the country's token: fixtures do not carry them.
         pre_save.connect(fill_indexed_text, sender=Provider, dispatch_uid="search-text")
         post_migrate.connect(restore_after_migrate, sender=self, dispatch_uid="search-index")
-        pre_delete.connect(organization.remember_listings, sender=Organization, dispatch_uid="organization-listings")
-        post_delete.connect(organization.refresh_listings, sender=Organization, dispatch_uid="organization-search-text")
+        for model in [Organization, *terms]:
+            name = model.__name__
+            pre_delete.connect(remember_listings, sender=model, dispatch_uid=f"deleted-listings-{name}")
+            post_delete.connect(refresh_listings, sender=model, dispatch_uid=f"deleted-indexed-text-{name}")
 
         # The channel, terms and hours of each version django-simple-history records.
         history = Provider.history.model
@@ -64,6 +63,17 @@ def fill_indexed_text(sender, instance, **kwargs):
 
     instance.search_text = instance.listing_text()
     instance.term_tokens = with_country(instance.term_tokens, instance.country)
+
+
+# Deleting an organisation or a term unlinks its listings by an UPDATE (SET_NULL) or a cascade, which
+# sends no signal to them and would leave its name in their search text or its token in their term
+# tokens: these two receivers refresh both.
+def remember_listings(sender, instance, using, **kwargs):
+    instance.deleted_listings = list(instance.providers.using(using).values_list("pk", flat=True))
+
+
+def refresh_listings(sender, instance, using, **kwargs):
+    instance.providers.model.objects.using(using).filter(pk__in=instance.deleted_listings).refresh_indexed_text()
 
 
 def restore_after_migrate(sender, using, **kwargs):

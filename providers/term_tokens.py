@@ -42,8 +42,8 @@ def with_country(text, country):
 
 
 # The receivers that keep ``term_tokens`` in step with the term tables, whichever way they change:
-# a form's or a fixture's set(), a merge's add(), a revert, a term deleted (its links go by
-# cascade, which sends no m2m signal). The importer writes the tokens itself, with its rows.
+# a form's or a fixture's set(), a merge's add(), a revert (a term deleted: see
+# providers.apps.refresh_listings). The importer writes the tokens itself, with its rows.
 def terms_changed(sender, instance, action, reverse, model, pk_set, using, **kwargs):
     if action == "pre_clear" and reverse:
         # The term's listings are gone once cleared; remember them.
@@ -59,10 +59,3 @@ def terms_changed(sender, instance, action, reverse, model, pk_set, using, **kwa
     else:
         model.objects.using(using).filter(pk__in=pk_set).refresh_term_tokens()
 
-
-def remember_term_listings(sender, instance, using, **kwargs):
-    instance.deleted_listings = list(instance.providers.using(using).values_list("pk", flat=True))
-
-
-def refresh_term_listings(sender, instance, using, **kwargs):
-    instance.providers.model.objects.using(using).filter(pk__in=instance.deleted_listings).refresh_term_tokens()

@@ -47,13 +47,3 @@ class Organization(models.Model):
 
     def natural_key(self):
         return (self.slug,)
-
-
-# Deleting an organisation unlinks its listings with an UPDATE (SET_NULL), which sends no signal
-# and would leave its name in their search text: these two receivers refresh it.
-def remember_listings(sender, instance, **kwargs):
-    instance.deleted_listings = list(instance.providers.values_list("pk", flat=True))
-
-
-def refresh_listings(sender, instance, **kwargs):
-    instance.providers.model.objects.filter(pk__in=instance.deleted_listings).refresh_search_text()

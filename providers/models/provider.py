@@ -98,6 +98,11 @@ class ProviderQuerySet(models.QuerySet):
             return self.none()
         return self.filter(search_index.holding_terms(chosen, self.db))
 
+    def refresh_indexed_text(self):
+        """Recompute ``search_text`` and ``term_tokens`` of these listings."""
+        self.refresh_search_text()
+        self.refresh_term_tokens()
+
     def refresh_term_tokens(self):
         """Recompute ``term_tokens`` of these listings from their terms (after the terms changed); returns
         {id: tokens} of each."""
