@@ -14,6 +14,7 @@ follow the visitor's Accept-Language is stored once per language region.
 
 import functools
 import hashlib
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,8 +24,6 @@ from directory.versioned import current_version
 from providers.models.crisis_line import language_region
 
 VERSION_KEY = "pages:data-version"
-# Marks an address whose page depends on the visitor's language region.
-_BY_REGION = "by-region"
 
 
 def forget_pages(**kwargs):
@@ -39,22 +38,26 @@ def cached_page(view):
     def serve(request, *args, **kwargs):
         if not _may_use_cache(request):
             return view(request, *args, **kwargs)
-        key = _page_key(request)
-        stored = cache.get(key)
-        if stored == _BY_REGION:
+        keys = _PageKeys.of(request)
+        # Each key holds one kind of value, whatever order visitors come in: the address's page,
+        # the mark that the address has a page per region, and this visitor's region's page.
+        stored = cache.get_many([keys.page, keys.by_region, keys.region_page])
+        if keys.by_region in stored:
             request.varies_on_accept_language = True
-            key = _region_key(key, request)
-            stored = cache.get(key)
-        if stored is not None:
-            status, content_type, content = stored
+            page = stored.get(keys.region_page)
+        else:
+            page = stored.get(keys.page)
+        if page is not None:
+            status, content_type, content = page
             return HttpResponse(content, status=status, content_type=content_type)
         response = view(request, *args, **kwargs)
         if _may_store(request, response):
-            if getattr(request, "varies_on_accept_language", False):
-                cache.set(key, _BY_REGION, settings.PAGE_CACHE_SECONDS)
-                key = _region_key(key, request)
             page = (response.status_code, response["Content-Type"], response.content)
-            cache.set(key, page, settings.PAGE_CACHE_SECONDS)
+            if getattr(request, "varies_on_accept_language", False):
+                entries = {keys.by_region: True, keys.region_page: page}
+            else:
+                entries = {keys.page: page}
+            cache.set_many(entries, settings.PAGE_CACHE_SECONDS)
         return response
 
     return serve
@@ -78,10 +81,14 @@ def _may_store(request, response):
     )
 
 
-def _page_key(request):
-    address = "\n".join((request.scheme, request.get_host(), request.LANGUAGE_CODE, request.get_full_path()))
-    return f"pages:{current_version(VERSION_KEY)}:{hashlib.sha256(address.encode()).hexdigest()}"
+class _PageKeys(NamedTuple):
+    page: str
+    by_region: str
+    region_page: str
 
-
-def _region_key(key, request):
-    return f"{key}:{language_region(request.headers.get('Accept-Language', ''))}"
+    @classmethod
+    def of(cls, request):
+        address = "\n".join((request.scheme, request.get_host(), request.LANGUAGE_CODE, request.get_full_path()))
+        key = f"pages:{current_version(VERSION_KEY)}:{hashlib.sha256(address.encode()).hexdigest()}"
+        region = language_region(request.headers.get("Accept-Language", ""))
+        return cls(page=key, by_region=f"{key}:by-region", region_page=f"{key}:region:{region}")

@@ -1,6 +1,9 @@
 import os
+import socket
+import uuid
 
 import pytest
+import redis
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
@@ -16,18 +19,50 @@ if settings.REDIS_URL:
     settings.CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+LOCAL_REDIS = "redis://127.0.0.1:6379/14"
+
+
 def clear_cache():
     """Empty the cache, or with Redis only this test process's keys."""
     if not settings.REDIS_URL or settings.CACHES["default"]["BACKEND"] != "directory.cache.ForgivingRedisCache":
         cache.clear()
         return
-    import redis
+    delete_redis_keys(settings.CACHES["default"]["LOCATION"], settings.CACHES["default"]["KEY_PREFIX"])
 
-    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
-    keys = list(client.scan_iter(match=settings.CACHES["default"]["KEY_PREFIX"] + ":*", count=1000))
+
+def delete_redis_keys(location, prefix):
+    client = redis.Redis.from_url(location)
+    keys = list(client.scan_iter(match=prefix + ":*", count=1000))
     if keys:
         client.delete(*keys)
     client.close()
+
+
+def redis_is_running():
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The cache on the local Redis, as REDIS_URL configures it, under keys of this test's own."""
+    if not redis_is_running():
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.REDIS_URL = LOCAL_REDIS
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "directory.cache.ForgivingRedisCache",
+            "LOCATION": LOCAL_REDIS,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    yield
+    delete_redis_keys(LOCAL_REDIS, prefix)
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,7 @@
 """Public pages are stored for anonymous visitors and dropped as soon as anything they show changes."""
 
+import random
+
 import pytest
 from django.db import connection
 from django.http import HttpResponse
@@ -237,3 +239,102 @@ def test_the_page_cache_can_be_turned_off(client, clinic, settings):
     client.get("/providers/")
 
     assert rendered(client.get("/providers/"))
+
+
+# Visitors from everywhere, in any order, get the page they would get without the cache
+
+VISITORS = {
+    "US": "en-US,en;q=0.9",
+    "GB": "en-GB,en;q=0.9",
+    "MX": "es-MX,es;q=0.9",
+    "DE": "de-DE",
+    "BR": "pt-BR,pt;q=0.9,en;q=0.8",
+    "none": "",
+}
+# Regions interleaved: each arrives several times, before and after the others.
+ARRIVALS = ["US", "GB", "GB", "GB", "MX", "MX", "US", "DE", "DE", "GB", "BR", "MX", "none", "DE", "none", "US", "BR"]
+
+
+@pytest.fixture(params=["local memory", "redis"])
+def page_cache_backend(request, settings):
+    """The stored pages in each kind of cache the site runs with (Redis where one is running)."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+    else:
+        settings.REDIS_URL = ""
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return request.param
+
+
+def uncached(client, settings, path, accept_language="", method="get"):
+    """The page as the view renders it, with the cache off."""
+    seconds, settings.PAGE_CACHE_SECONDS = settings.PAGE_CACHE_SECONDS, 0
+    try:
+        return getattr(client, method)(path, headers={"accept-language": accept_language})
+    finally:
+        settings.PAGE_CACHE_SECONDS = seconds
+
+
+def same_page(response, expected):
+    assert response.status_code == expected.status_code
+    assert response.content == expected.content
+    for header in ("Content-Type", "Content-Language", "Vary"):
+        assert response.headers.get(header) == expected.headers.get(header), header
+
+
+@pytest.fixture
+def clinics(make_provider):
+    return [
+        make_provider(name="Harbour Clinic", city="Mombasa", country="KE", modalities=["mat"]),
+        make_provider(name="Lakeside Recovery", city="Chicago", country="US", modalities=["mat"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/providers/", "/providers/?modality=mat", "harbour", "/es/providers/", "/ar/", "/about/"]
+)
+def test_visitors_from_many_regions_in_turn_each_get_their_page(client, settings, page_cache_backend, clinics, path):
+    path = clinics[0].get_absolute_url() if path == "harbour" else path
+    expected = {region: uncached(client, settings, path, header) for region, header in VISITORS.items()}
+
+    for arrival, region in enumerate(ARRIVALS):
+        response = client.get(path, headers={"accept-language": VISITORS[region]})
+        assert response.status_code == 200, (arrival, region)
+        same_page(response, expected[region])
+
+
+def test_the_reported_sequences_answer_200(client, page_cache_backend, clinics):
+    sequence = [("/", "en-US,en;q=0.9"), ("/", "en-GB,en;q=0.9"), ("/", "en-GB,en;q=0.9"), ("/", "en-GB,en;q=0.9")]
+    sequence += [("/", "es-MX,es;q=0.9")] * 2 + [("/providers/?modality=mat", "de-DE")] * 2
+
+    statuses = [client.get(path, headers={"accept-language": header}).status_code for path, header in sequence]
+
+    assert statuses == [200] * len(sequence)
+
+
+COOKIES = [{}, {"csrftoken": "a" * 32}, {"sessionid": "not-a-session"}, {"seen-banner": "1"}]
+PROPERTY_PATHS = ["/", "/providers/", "/providers/?modality=mat", "/providers/?country=KE", "/fr/", "/crisis-lines/"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_any_sequence_of_visitors_gets_what_the_uncached_site_gives(
+    client, settings, page_cache_backend, clinics, seed
+):
+    """Random (path, language, cookie, method) visits compared with the same visit with the cache off."""
+    draw = random.Random(seed)
+    paths = [*PROPERTY_PATHS, clinics[0].get_absolute_url(), clinics[1].get_absolute_url()]
+    expected = {}
+
+    for _ in range(60):
+        path, header = draw.choice(paths), draw.choice(list(VISITORS.values()))
+        cookies, method = draw.choice(COOKIES), draw.choice(["get", "get", "get", "head"])
+        client.cookies.clear()
+        for name, value in cookies.items():
+            client.cookies[name] = value
+        visit = (path, header, tuple(cookies), method)
+        if visit not in expected:
+            expected[visit] = uncached(client, settings, path, header, method)
+
+        response = getattr(client, method)(path, headers={"accept-language": header})
+
+        same_page(response, expected[visit])
