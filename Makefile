@@ -5,7 +5,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages update-messages migrate demo-data migrations-check fixture bench-import bench-search bench lighthouse clean loadtest loadtest-sqlite loadtest-postgresql
+.PHONY: run test lint format install messages update-messages migrate demo-data migrations-check fixture bench-import bench-search bench lighthouse clean loadtest loadtest-sqlite loadtest-postgresql
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-build.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -39,6 +39,15 @@ run: demo-data
 
 test: install messages
 	$(PYTHON) -m pytest
+
+# ruff's checks and its formatting (pyproject.toml); `make format` rewrites what `make lint` refuses.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 migrations-check: install
 	$(PYTHON) manage.py makemigrations --check --dry-run

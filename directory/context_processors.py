@@ -3,7 +3,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils import translation
 
-from providers.models.crisis_line import CrisisLine, language_region
+from providers.models.crisis_line import CrisisLine
+from providers.visitor import language_region
 
 
 def map_settings(request):

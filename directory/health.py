@@ -5,8 +5,14 @@ DATABASE_REPLICA_URL is set) and, when REDIS_URL is set, writes and reads back a
 the shared cache. 200 with ``{"status": "ok", ...}`` when all pass; 503 naming the database
 that failed otherwise. A failed cache answers 200 with ``"status": "degraded"``: pages are
 then served without it (directory/cache.py), and every app server shares the one Redis, so
-taking them out of the load balancer would turn a slower site into no site. The answer never carries an exception's text (which may hold a host
-name or a connection string): the failure is logged here instead, as a warning.
+taking them out of the load balancer would turn a slower site into no site. The answer never
+carries an exception's text (which may hold a host name or a connection string): the failure
+is logged here instead, as a warning.
+
+A server that takes the connection and never answers cannot hold the answer for long either:
+PostgreSQL gives up after DATABASE_CONNECT_TIMEOUT seconds (settings), Redis after its
+half-second socket timeout, and while the cache backs off from a failed Redis the probe does
+not touch the network at all.
 
 No cookies, ``Cache-Control: no-store``, and exempt from the HTTPS redirect
 (SECURE_REDIRECT_EXEMPT), so a load balancer's plain-HTTP probe gets an answer.
@@ -42,7 +48,10 @@ def _cache_ok():
         cache.set(PROBE_KEY, token, 10)
         if cache.get(PROBE_KEY) == token:
             return True
-        logger.warning("Health check: the cache did not return the value just stored.")
+        if cache.backing_off():
+            logger.warning("Health check: the cache is unreachable, and left alone for a few seconds.")
+        else:
+            logger.warning("Health check: the cache did not return the value just stored.")
     except Exception:
         logger.warning("Health check: the cache is unreachable.", exc_info=True)
     return False

@@ -29,9 +29,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::
 
 if not DEBUG:
     if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG=0."
-        )
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG=0.")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list the site's host names when DJANGO_DEBUG=0.")
 
@@ -111,13 +109,25 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "directory.wsgi.application"
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+# Seconds a PostgreSQL connection may take to open. libpq's own default is to wait for ever, so a
+# database that takes the connection and never answers would hold every request, /healthz's
+# included, until the worker is killed; 0 would mean that again. 3 lets /healthz answer a load
+# balancer's usual 5-second probe with its 503. A connect_timeout in the URL wins.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 3, minimum=1)
+
+
+def database_from_url(url):
+    database = dj_database_url.parse(
+        url,
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if DEBUG else 60),
         conn_health_checks=True,
     )
-}
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database["OPTIONS"] = {"connect_timeout": DATABASE_CONNECT_TIMEOUT, **database.get("OPTIONS", {})}
+    return database
+
+
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL: readers are not blocked while an import writes. A writer waits up to "timeout" seconds for
     # another to finish; IMMEDIATE takes the write lock when a transaction starts, so that wait applies
@@ -131,11 +141,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # An optional read replica of the primary: anonymous visitors' reads go there (directory/routers.py).
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
 if DATABASE_REPLICA_URL:
-    DATABASES["replica"] = dj_database_url.parse(
-        DATABASE_REPLICA_URL,
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if DEBUG else 60),
-        conn_health_checks=True,
-    )
+    DATABASES["replica"] = database_from_url(DATABASE_REPLICA_URL)
     # Tests use the primary's test database under both names.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["directory.routers.ReplicaRouter"]
@@ -194,9 +200,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "directory.storage.StaticFilesStorage"
+            "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG else "directory.storage.StaticFilesStorage"
         )
     },
 }
@@ -247,7 +251,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Treatment Directory API",
-    "DESCRIPTION": "Read-only access to the published listings of a worldwide directory of addiction treatment providers.",
+    "DESCRIPTION": (
+        "Read-only access to the published listings of a worldwide directory of addiction treatment providers."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -269,7 +275,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "directory.lockout.lockout_response"
 # The address as TRUSTED_PROXY_COUNT (above) says to read it.
-AXES_CLIENT_IP_CALLABLE = "directory.lockout.client_ip"
+AXES_CLIENT_IP_CALLABLE = "providers.visitor.client_ip"
 # Logs name the address but not the typed username, which is sometimes a password typed in the wrong box.
 AXES_SENSITIVE_PARAMETERS = ["username"]
 # Without this axes announces itself on every start, management commands included.

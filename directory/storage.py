@@ -10,5 +10,7 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
     """
 
     patterns = tuple(
-        (pattern, replacements) for pattern, replacements in CompressedManifestStaticFilesStorage.patterns if pattern != "*.js"
+        (pattern, replacements)
+        for pattern, replacements in CompressedManifestStaticFilesStorage.patterns
+        if pattern != "*.js"
     )

@@ -2,9 +2,8 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.shortcuts import render
 from django.views import defaults
 
-from directory.page_cache import cached_page
-from providers.filters import ProviderFilter
-from providers.freshness import published_totals
+from providers.caching import cached_page
+from providers.filters import ProviderFilter, published_totals
 from providers.models import CrisisLine, Suggestion
 
 

@@ -1,3 +1,4 @@
+import itertools
 from datetime import timedelta
 
 from django import forms
@@ -190,7 +191,7 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
         """Give each version the changes from the one before it, terms and opening hours included."""
         names = history.term_names()
         records = list(historical_records)
-        for newer, older in zip(records, records[1:]):
+        for newer, older in itertools.pairwise(records):
             newer.history_delta_changes = self._changes(request, newer, older, names, foreign_keys_are_objs)
 
     def _changes(self, request, newer, older, names, foreign_keys_are_objs=True):
@@ -233,8 +234,12 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
         return TemplateResponse(request, "admin/providers/provider/revert.html", context)
 
     def _set_status(self, request, queryset, status, verb):
-        updated = queryset.update_with_history(
-            user=request.user, channel=Channel.ADMIN, reason=f"{verb.capitalize()} (bulk action)", status=status
+        updated = history.update_with_history(
+            queryset,
+            user=request.user,
+            channel=Channel.ADMIN,
+            reason=f"{verb.capitalize()} (bulk action)",
+            status=status,
         )
         message = ngettext("%(count)d provider %(verb)s.", "%(count)d providers %(verb)s.", updated)
         self.message_user(request, message % {"count": updated, "verb": verb}, messages.SUCCESS)
@@ -253,14 +258,17 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
 
     @admin.action(description="Mark selected providers verified today", permissions=["change"])
     def mark_verified_today(self, request, queryset):
-        updated = queryset.update_with_history(
+        updated = history.update_with_history(
+            queryset,
             user=request.user,
             channel=Channel.ADMIN,
             reason="Marked verified (bulk action)",
             last_verified=timezone.localdate(),
             verified_by=request.user,
         )
-        message = ngettext("%(count)d provider marked verified today.", "%(count)d providers marked verified today.", updated)
+        message = ngettext(
+            "%(count)d provider marked verified today.", "%(count)d providers marked verified today.", updated
+        )
         self.message_user(request, message % {"count": updated}, messages.SUCCESS)
 
 
@@ -310,5 +318,8 @@ class CrisisLineAdmin(DirectoryAdmin):
     search_fields = ("name", "phone", "country")
 
 
-from providers import admin_imports  # noqa: E402,F401
-from providers import admin_suggestions  # noqa: E402,F401
+# Registered with the admin site after ProviderAdmin, which they extend.
+from providers import (  # noqa: E402
+    admin_imports,  # noqa: F401
+    admin_suggestions,  # noqa: F401
+)

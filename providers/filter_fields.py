@@ -8,6 +8,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from providers import places
+from providers.models import Provider
 
 
 class SharedCodes(frozenset):
@@ -119,7 +120,7 @@ class PlaceField(forms.CharField):
                     _("Latitude must be between -90 and 90 and longitude between -180 and 180."), code="range"
                 )
         try:
-            return places.resolve(text)
+            return places.resolve(text, Provider.objects.published())
         except places.PlaceNotFound:
             raise forms.ValidationError(
                 _("We could not find “%(place)s”. Try a city, a postal code, or latitude,longitude."),

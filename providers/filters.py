@@ -7,9 +7,8 @@ from functools import lru_cache
 
 import django_filters
 from django import forms
-from django.core.cache import cache
 from django.db.models import CharField as CharType
-from django.db.models import Exists, F, IntegerField, OuterRef, TextField, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
@@ -18,7 +17,7 @@ from django_countries import countries
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from providers import search_index
+from providers import caching, search_index
 from providers.fields import COUNTRY_CODES
 from providers.filter_fields import (
     CodeMultipleChoiceField,
@@ -29,6 +28,7 @@ from providers.filter_fields import (
     SharedCodes,
     SingleSelectList,
 )
+from providers.hours import open_now_filter
 from providers.models import TAXONOMY_FIELDS, Provider
 from providers.places import KM_PER_MILE
 from providers.validators import ISO_639_1_CODES
@@ -103,9 +103,7 @@ class ProviderFilter(django_filters.FilterSet):
         initial=DEFAULT_RADIUS_KM,
         widget=QuickSelect(choices=[(km, f"{km} km ({round(km / KM_PER_MILE)} mi)") for km in RADIUS_CHOICES_KM]),
     )
-    place = django_filters.CharFilter(
-        label=_("City, region or postal code"), method="filter_place", max_length=100
-    )
+    place = django_filters.CharFilter(label=_("City, region or postal code"), method="filter_place", max_length=100)
     country = CodeFilter(
         label=_("Country"),
         method="filter_countries",
@@ -129,7 +127,7 @@ class ProviderFilter(django_filters.FilterSet):
     open_now = django_filters.BooleanFilter(
         label=_("Open now"),
         widget=OptInCheckbox,
-        method=lambda queryset, name, value: queryset.open_at(timezone.now()) if value else queryset,
+        method=lambda queryset, name, value: open_now_filter(queryset, timezone.now()) if value else queryset,
     )
     modified_after = django_filters.IsoDateTimeFilter(
         label=_("Changed since"),
@@ -243,12 +241,6 @@ class ProviderFilter(django_filters.FilterSet):
         return queryset if value == "distance" else queryset.order_by(*SORT_ORDERS[value])
 
 
-# The choices change only when listings or vocabularies do (which clears them, see
-# forget_filter_choices); the time limit bounds staleness on other app servers.
-CHOICES_CACHE_KEY = "providers:filter-choices"
-CHOICES_CACHE_SECONDS = 300
-
-
 def filter_choices():
     """Choices for every filter that lists terms or codes, with names in the visitor's language.
 
@@ -256,10 +248,7 @@ def filter_choices():
     ProviderQuerySet.with_any_term) and the generation of the cached choices,
     which names fragments of pages rendered from them.
     """
-    cached = cache.get(CHOICES_CACHE_KEY)
-    if cached is None:
-        cached = {"rows": _choice_rows(), "generation": uuid.uuid4().hex}
-        cache.set(CHOICES_CACHE_KEY, cached, CHOICES_CACHE_SECONDS)
+    cached = caching.FILTER_CHOICES.get(lambda: {"rows": _choice_rows(), "generation": uuid.uuid4().hex})
     language = get_language()
     choices = {param: [] for param in (*TAXONOMY_FIELDS, "country")}
     term_ids = {param: {} for param in TAXONOMY_FIELDS}
@@ -273,6 +262,17 @@ def filter_choices():
     return choices, term_ids, cached["generation"]
 
 
+def published_totals():
+    """{"providers": n, "countries": m} of the published listings, as the home page states them.
+
+    Counting every listing (and every country) costs more than the rest of the page, so the
+    figures are kept like the search choices.
+    """
+    return caching.TOTALS.get(
+        lambda: Provider.objects.published().aggregate(providers=Count("pk"), countries=Count("country", distinct=True))
+    )
+
+
 @lru_cache(maxsize=64)
 def country_choices(codes, language):
     """(code, name) pairs sorted by name in ``language``: naming and sorting 250 countries is not free."""
@@ -282,11 +282,6 @@ def country_choices(codes, language):
 def alphabetical(name):
     """A sort key that files accented letters with their base letter ("Árabe" among the A's, "Égypte" among the E's)."""
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold(), name.casefold()
-
-
-def forget_filter_choices(**kwargs):
-    """Drop the cached choices (a signal receiver, and called after imports and bulk changes)."""
-    cache.delete(CHOICES_CACHE_KEY)
 
 
 def _choice_rows():

@@ -10,7 +10,7 @@ Code that saves a provider may set, before saving:
 - ``provider._change_reason``: why, in a few words ("Suggestion #12").
 
 Bulk paths that bypass ``save()`` record their versions here too: the admin's actions
-(``ProviderQuerySet.update_with_history``) and the importer.
+(``update_with_history``) and the importer.
 """
 
 from django.core.exceptions import ValidationError
@@ -19,9 +19,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import Truncator, capfirst
 
+from providers import caching
 from providers.models import TAXONOMY_FIELDS, OpeningInterval, Provider
 from providers.models.history import ProviderHistoryExtras
-from providers.models.provider import term_labels
+from providers.vocabulary import term_labels
 
 Channel = ProviderHistoryExtras.Channel
 WEEKDAYS = {day.value: day.label[:3] for day in OpeningInterval.Weekday}
@@ -70,6 +71,28 @@ def version(provider, terms, hours, **extras):
     model = Provider.history.model
     values = {field.attname: getattr(provider, field.attname) for field in model.tracked_fields}
     return model(**values, history_terms=terms, history_opening_hours=hours, **extras)
+
+
+def update_with_history(listings, *, user, channel, reason, **values):
+    """``listings.update(**values)`` that also records a version of each listing, in a few queries per 500.
+
+    ``update()`` sends no signals, so django-simple-history would record nothing.
+    Returns the number of listings updated.
+    """
+    with transaction.atomic(using=listings.db):
+        providers = list(listings)
+        now = timezone.now()
+        # Batches keep each statement under SQLite's limit on parameters.
+        for start in range(0, len(providers), 500):
+            batch = providers[start : start + 500]
+            Provider.objects.filter(pk__in=[provider.pk for provider in batch]).update(updated_at=now, **values)
+            for provider in batch:
+                for name, value in {**values, "updated_at": now}.items():
+                    setattr(provider, name, value)
+            record_versions(batch, user=user, channel=channel, reason=reason, when=now)
+        # update() sends no signals.
+        caching.listings_changed(using=listings.db)
+    return len(providers)
 
 
 def record_versions(providers, *, user, channel, reason, when):

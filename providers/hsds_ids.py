@@ -23,3 +23,8 @@ def service_at_location_id(service: str) -> str:
 
 def organization_id(slug: str) -> str:
     return stable_id("organization", slug)
+
+
+def placeholder_organization_id(service: str) -> str:
+    """The id of the organization standing in for a listing that belongs to none (HSDS requires one)."""
+    return stable_id(service, "organization")

@@ -161,10 +161,11 @@ def parse_coordinates(text: str) -> tuple[float, float] | None:
     return float(match.group(1)), float(match.group(2))
 
 
-def resolve(text: str) -> Resolution:
+def resolve(text: str, listings=None) -> Resolution:
     """Coordinates for ``text``; PlaceNotFound when it names nothing we know.
 
-    Coordinates must already be in range (the search form checks them).
+    ``listings`` (the published ones) name places too: towns and postal codes the gazetteer
+    lacks. Coordinates must already be in range (the search form checks them).
     """
     coordinates = parse_coordinates(text)
     if coordinates is not None:
@@ -175,18 +176,16 @@ def resolve(text: str) -> Resolution:
         return Resolution(Place(name=label, latitude=latitude, longitude=longitude, country=country), typed=text)
     name, *qualifiers = [part.strip() for part in text.split(",") if part.strip()]
     found = gazetteer().matches(name, qualifiers)
-    if not found:
-        found = _places_in_our_listings(name, qualifiers)
+    if not found and listings is not None:
+        found = _places_in_our_listings(listings, name, qualifiers)
     if not found:
         raise PlaceNotFound(text)
     return Resolution(found[0], found[1 : 1 + MAX_ALTERNATIVES], typed=text)
 
 
-def _places_in_our_listings(name, qualifiers):
+def _places_in_our_listings(listings, name, qualifiers):
     """A postal code or a town known only from our listings: the centre of its geocoded providers."""
-    from providers.models import Provider
-
-    listings = Provider.objects.published().filter(latitude__isnull=False)
+    listings = listings.filter(latitude__isnull=False)
     country = gazetteer().country_in(qualifiers)
     if country:
         listings = listings.filter(country=country)

@@ -4,117 +4,23 @@
 SQLite: an FTS5 table per column holding only the index (its content is the
 provider table), kept in step by triggers, so every way of writing a listing
 (admin, importer, ``update()``) keeps it right. PostgreSQL: a stored tsvector
-column generated from each, with a GIN index.
-
-Django does not know these objects. SQLite drops a table's triggers whenever a
-migration rebuilds it, so ``ensure_search_index`` runs after every ``migrate``
-(see ProvidersConfig.ready) and recreates what is missing, re-indexing if it had
-to.
+column generated from each, with a GIN index. Migration 0018 creates them, and
+says what a later migration rebuilding the provider table on SQLite must do.
 """
-
-import time
 
 from django.db import connections
 from django.db.models import BooleanField, F, Func, Q, Value
 from django.db.models.expressions import RawSQL
 
-from providers import keywords, term_tokens
+from providers import caching, keywords, term_tokens
 
 TABLE = "providers_provider"
 FTS_TABLE = "providers_provider_search"
 VECTOR_COLUMN = "search_vector"
 TERMS_FTS_TABLE = "providers_provider_terms"
 TERMS_VECTOR_COLUMN = "term_vector"
-
-# Each indexed text column of the provider table: its FTS5 table on SQLite (and that table's
-# options) and its tsvector column on PostgreSQL. Words are stored normalised (see
-# providers.keywords), so the tokenizer need not fold accents again; term tokens need no positions.
-INDEXED_COLUMNS = {
-    "search_text": (FTS_TABLE, "tokenize='unicode61 remove_diacritics 0'", VECTOR_COLUMN),
-    "term_tokens": (TERMS_FTS_TABLE, "detail=none", TERMS_VECTOR_COLUMN),
-}
-
-
-def _sqlite_objects(column):
-    """{name: CREATE statement} of the FTS5 table over ``column`` and the triggers that keep it in step."""
-    fts, options, _vector = INDEXED_COLUMNS[column]
-    return {
-        fts: f"""CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(
-            {column}, content='{TABLE}', content_rowid='id', {options})""",
-        f"{fts}_insert": f"""CREATE TRIGGER IF NOT EXISTS {fts}_insert AFTER INSERT ON {TABLE} BEGIN
-            INSERT INTO {fts}(rowid, {column}) VALUES (new.id, new.{column});
-            END""",
-        f"{fts}_delete": f"""CREATE TRIGGER IF NOT EXISTS {fts}_delete AFTER DELETE ON {TABLE} BEGIN
-            INSERT INTO {fts}({fts}, rowid, {column}) VALUES ('delete', old.id, old.{column});
-            END""",
-        f"{fts}_update": f"""CREATE TRIGGER IF NOT EXISTS {fts}_update AFTER UPDATE OF {column} ON {TABLE} BEGIN
-            INSERT INTO {fts}({fts}, rowid, {column}) VALUES ('delete', old.id, old.{column});
-            INSERT INTO {fts}(rowid, {column}) VALUES (new.id, new.{column});
-            END""",
-    }
-
-
-def _postgresql_objects(column):
-    """{name: statement} of the generated tsvector column over ``column`` and its GIN index."""
-    vector = INDEXED_COLUMNS[column][2]
-    return {
-        vector: f"""ALTER TABLE {TABLE} ADD COLUMN {vector} tsvector
-            GENERATED ALWAYS AS (to_tsvector('simple', {column})) STORED""",
-        f"{TABLE}_{vector}": f"CREATE INDEX {TABLE}_{vector} ON {TABLE} USING gin ({vector})",
-    }
-
-
-def ensure_search_index(connection):
-    """Index every indexed column the table has where the index is missing; True when it had to (and
-    so re-indexed). A migration may run before a later one adds a column: that column waits for it."""
-    if TABLE not in connection.introspection.table_names():
-        return False
-    with connection.cursor() as cursor:
-        columns = {column.name for column in connection.introspection.get_table_description(cursor, TABLE)}
-    created = False
-    for column in INDEXED_COLUMNS.keys() & columns:
-        created |= _ensure_column_index(connection, column)
-    return created
-
-
-def _ensure_column_index(connection, column):
-    if connection.vendor == "sqlite":
-        fts = INDEXED_COLUMNS[column][0]
-        objects = _sqlite_objects(column)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE %s", [fts + "%"])
-            if {name for (name,) in cursor.fetchall()} >= set(objects):
-                return False
-            for statement in objects.values():
-                cursor.execute(statement)
-            cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
-        return True
-    if connection.vendor == "postgresql":
-        vector = INDEXED_COLUMNS[column][2]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name = %s
-                UNION ALL SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexname = %s""",
-                [TABLE, vector, TABLE, f"{TABLE}_{vector}"],
-            )
-            present = {name for (name,) in cursor.fetchall()}
-            missing = [statement for name, statement in _postgresql_objects(column).items() if name not in present]
-            for statement in missing:
-                cursor.execute(statement)
-        return bool(missing)
-    return False
-
-
-def drop_search_index(connection, columns=tuple(INDEXED_COLUMNS)):
-    """Remove the index of ``columns`` (migrating back past the migration that created it)."""
-    with connection.cursor() as cursor:
-        for column in columns:
-            fts, _options, vector = INDEXED_COLUMNS[column]
-            if connection.vendor == "sqlite":
-                for name in _sqlite_objects(column):
-                    cursor.execute(f"DROP {'TABLE' if name == fts else 'TRIGGER'} IF EXISTS {name}")
-            elif connection.vendor == "postgresql":
-                cursor.execute(f"ALTER TABLE {TABLE} DROP COLUMN IF EXISTS {vector}")
+# The tsvector column PostgreSQL keeps of each indexed text column (migration 0018).
+VECTOR_COLUMNS = {"search_text": VECTOR_COLUMN, "term_tokens": TERMS_VECTOR_COLUMN}
 
 
 def matching(words, using):
@@ -181,9 +87,6 @@ def holding_terms(chosen, using):
 # Words held by at least this share of listings are spread through the name order: walking it and
 # checking each row finds a page at once, where fetching every match first would read most of the table.
 COMMON_SHARE = 0.2
-# How long a process trusts the statistics it read (PostgreSQL's own change only with ANALYZE).
-STATISTICS_SECONDS = 600
-_lexeme_shares = {}
 
 
 def _share_holding(word, using):
@@ -198,18 +101,18 @@ def _share_holding(word, using):
 
 
 def _common_lexemes(using):
-    read_at, shares = _lexeme_shares.get(using, (None, {}))
-    if read_at is None or time.monotonic() - read_at > STATISTICS_SECONDS:
-        with connections[using].cursor() as cursor:
-            cursor.execute(
-                """SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
-                WHERE tablename = %s AND attname = %s""",
-                [TABLE, VECTOR_COLUMN],
-            )
-            row = cursor.fetchone()
-        shares = dict(zip(row[0], row[1])) if row and row[0] else {}
-        _lexeme_shares[using] = (time.monotonic(), shares)
-    return shares
+    return caching.KEYWORD_STATISTICS.get(using, lambda: _read_common_lexemes(using))
+
+
+def _read_common_lexemes(using):
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            """SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
+            WHERE tablename = %s AND attname = %s""",
+            [TABLE, VECTOR_COLUMN],
+        )
+        row = cursor.fetchone()
+    return dict(zip(row[0], row[1], strict=True)) if row and row[0] else {}
 
 
 class _VectorMatches(Func):
@@ -227,5 +130,5 @@ class _VectorMatches(Func):
         query, query_params = compiler.compile(self.source_expressions[1])
         quote = connection.ops.quote_name
         name = self.source_expressions[0].target.column
-        vector_column = text_column.replace(quote(name), quote(INDEXED_COLUMNS[name][2]))
+        vector_column = text_column.replace(quote(name), quote(VECTOR_COLUMNS[name]))
         return f"{vector_column} @@ to_tsquery('simple', {query})", (*text_params, *query_params)

@@ -19,9 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_countries import countries
 
-from directory.lockout import client_ip
 from providers.models import Provider, Suggestion
 from providers.phones import normalise_phone
+from providers.visitor import client_ip
 
 # The honeypot: hidden from people and from screen readers, so only software that fills in every field fills it.
 HONEYPOT = "homepage"

@@ -33,29 +33,3 @@ def held_terms(text):
             param = word.rstrip("0123456789")
             held.setdefault(param, []).append(int(word[len(param) :]))
     return held
-
-
-def with_country(text, country):
-    """``text`` with the token of ``country`` in place of the one it had (the listing's country changed)."""
-    held = [word for word in text.split() if not word.startswith(COUNTRY)]
-    return " ".join([token(COUNTRY, country)] * bool(country) + held)
-
-
-# The receivers that keep ``term_tokens`` in step with the term tables, whichever way they change:
-# a form's or a fixture's set(), a merge's add(), a revert (a term deleted: see
-# providers.apps.refresh_listings). The importer writes the tokens itself, with its rows.
-def terms_changed(sender, instance, action, reverse, model, pk_set, using, **kwargs):
-    if action == "pre_clear" and reverse:
-        # The term's listings are gone once cleared; remember them.
-        instance.cleared_listings = list(instance.providers.using(using).values_list("pk", flat=True))
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
-    if not reverse:
-        # The listing in hand too: saved again later (as a merge does), it would write back its old tokens.
-        listing = type(instance).objects.using(using).filter(pk=instance.pk)
-        instance.term_tokens = listing.refresh_term_tokens()[instance.pk]
-    elif action == "post_clear":
-        model.objects.using(using).filter(pk__in=instance.cleared_listings).refresh_term_tokens()
-    else:
-        model.objects.using(using).filter(pk__in=pk_set).refresh_term_tokens()
-

@@ -7,6 +7,7 @@ import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+
 def validate_finite(value: float) -> None:
     # NaN compares false with every bound, so range checks alone would let it through.
     if value != value or value in (float("inf"), float("-inf")):

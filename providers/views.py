@@ -1,17 +1,19 @@
 import csv
 
 from django.conf import settings
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 
-from directory.page_cache import cached_page
 from providers.admin_roles import may_preview
+from providers.caching import cached_page
 from providers.exchange import ours
 from providers.exchange.records import iter_export_records
 from providers.filters import ProviderFilter
 from providers.hours import attach_hours
-from providers.models import Provider, attach_terms
+from providers.models import Provider
 from providers.paging import CappedPaginator
+from providers.vocabulary import attach_terms
 
 # Labels shown on each search result; the rest are on the provider's page.
 RESULT_TAXONOMIES = ("modalities", "care_settings")
@@ -52,8 +54,13 @@ class _Line:
 
 
 def provider_export(request):
-    """The search results as our CSV, streamed: the same filters, every page."""
+    """The search results as our CSV, streamed: the same filters and order, every page."""
     providers = ProviderFilter(request.GET, queryset=Provider.objects.published())
+    if not providers.is_valid():
+        # The page can warn beside its results; a file cannot, and would quietly hold more than was asked for.
+        problems = [f"{field.label}: {error}" for field in providers.form for error in field.errors]
+        message = "\n".join([gettext("Some filters could not be used, so nothing was downloaded:"), *problems])
+        return HttpResponseBadRequest(message + "\n", content_type="text/plain; charset=utf-8")
     writer = csv.writer(_Line(), lineterminator="\r\n")
     rows = (writer.writerow(row) for row in ours.csv_rows(iter_export_records(providers.qs)))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")

@@ -3,21 +3,24 @@
 A listing's term ids are in its term tokens (providers.term_tokens), so the search
 and provider pages, the APIs and the exports name a listing's terms from this
 small table (a few hundred terms) without a query. It is read once per process
-and again whenever a term changes (see directory.versioned).
+and again whenever a term changes (providers.caching.VOCABULARY).
 """
 
+import functools
 import json
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import CharField, TextField, Value
 from django.db.models.functions import Cast
 from django.utils.translation import get_language
 
-from directory.versioned import VersionedMemo
+from providers import caching, term_tokens
+from providers.models import TAXONOMY_FIELDS, Provider
 
-CACHE_KEY = "providers:vocabulary-version"
-CACHE_SECONDS = 3600
+# Every taxonomy field of a listing.
+TAXONOMIES = tuple(TAXONOMY_FIELDS.values())
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,6 @@ class TermLabel:
 
 def _load():
     """{taxonomy field: {term id: (slug, name, order, {language: name})}}, in one query."""
-    from providers.models import TAXONOMY_FIELDS, Provider
-
     selects = []
     for field in TAXONOMY_FIELDS.values():
         model = Provider._meta.get_field(field).related_model
@@ -44,9 +45,7 @@ def _load():
     return terms
 
 
-_TERMS = VersionedMemo(CACHE_KEY, CACHE_SECONDS, _load)
-# Make every process read the terms again (a signal receiver, see providers.freshness).
-forget_vocabulary = _TERMS.forget
+_TERMS = caching.ProcessCopy(caching.VOCABULARY, _load)
 
 
 def all_terms():
@@ -68,3 +67,48 @@ def labels(held, fields):
             for slug, name, _order, translations in sorted(known, key=lambda term: (term[2], term[1]))
         ]
     return named
+
+
+def attach_terms(providers, fields=TAXONOMIES):
+    """Set ``provider.terms[field]`` to its TermLabels for every provider, without a query.
+
+    The term ids come from each listing's term tokens, their names from the vocabulary
+    every process keeps (providers.vocabulary), which keeps search and provider pages,
+    the APIs and exports at a constant, small query count.
+    """
+    providers = list(providers)
+    for provider in providers:
+        held = term_tokens.held_terms(provider.term_tokens)
+        provider.terms = labels({TAXONOMY_FIELDS[param]: ids for param, ids in held.items()}, fields)
+    return providers
+
+
+def term_labels(ids, fields=TAXONOMIES):
+    """{provider id: {field: [TermLabel, ...]}} for the providers ``ids`` as the term tables hold them now,
+    in one query (history's snapshots; pages use attach_terms).
+    """
+    held = {pk: {field: [] for field in fields} for pk in ids}
+    if not ids or not fields:
+        return held
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(_terms_sql(fields).format(ids=placeholders), list(ids) * len(fields))
+        for provider_id, field, term_id in cursor.fetchall():
+            held[provider_id][field].append(term_id)
+    return {pk: labels(terms, fields) for pk, terms in held.items()}
+
+
+@functools.cache
+def _terms_sql(fields):
+    """The UNION behind term_labels, written once: composing it through the ORM cost more than running it."""
+    quote = connection.ops.quote_name
+    selects = []
+    for field in fields:
+        relation = Provider._meta.get_field(field)
+        through = relation.remote_field.through
+        term_column = through._meta.get_field(relation.m2m_reverse_field_name()).column
+        selects.append(
+            f"SELECT {quote('provider_id')}, '{field}', {quote(term_column)} FROM {quote(through._meta.db_table)} "
+            f"WHERE {quote('provider_id')} IN ({{ids}})"
+        )
+    return " UNION ALL ".join(selects)

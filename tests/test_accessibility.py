@@ -1,4 +1,5 @@
-"""axe-core finds no accessibility problem (WCAG 2.0/2.1/2.2 A and AA and its best practices) on the pages people use, in every language."""
+"""axe-core finds no accessibility problem (WCAG 2.0/2.1/2.2 A and AA and its best practices) on the pages
+people use, in every language."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe

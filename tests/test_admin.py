@@ -318,7 +318,7 @@ def test_status_actions_change_only_the_selected_providers(admin_client, make_pr
     assert set(Provider.objects.filter(pk__in=[p.pk for p in selected]).values_list("status", flat=True)) == {after}
     untouched.refresh_from_db()
     assert untouched.status == before
-    assert "3 providers" in [str(message) for message in response.context["messages"]][0]
+    assert "3 providers" in next(str(message) for message in response.context["messages"])
 
 
 def test_status_actions_touch_updated_at(admin_client, make_provider):

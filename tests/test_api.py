@@ -8,7 +8,6 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-
 from rest_framework.throttling import AnonRateThrottle
 
 from providers.models import Provider
@@ -19,8 +18,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def listings(make_provider):
     make_provider(name="Harbour Clinic", country="KE", city="Mombasa", latitude=-4.0435, longitude=39.6682,
-                  phone="+254722123456", modalities=["mat"], care_settings=["outpatient"], languages=["sw"])  # fmt: skip
-    make_provider(name="Lake Hostel", country="KE", city="Kisumu", latitude=-0.0917, longitude=34.768, care_settings=["aftercare"])
+                  phone="+254722123456", modalities=["mat"], care_settings=["outpatient"],
+                  languages=["sw"])  # fmt: skip
+    make_provider(
+        name="Lake Hostel", country="KE", city="Kisumu", latitude=-0.0917, longitude=34.768, care_settings=["aftercare"]
+    )
     make_provider(name="Prairie Centre", country="CA", modalities=["peer-support"])
     make_provider(name="Draft Place", country="KE", status=Provider.Status.DRAFT)
 

@@ -4,8 +4,13 @@ import datetime
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from providers import hsds_ids
 from providers.api import hsds_views
+from providers.exchange import hsds
+from providers.exchange.records import iter_export_records
 from providers.models import Organization, Provider, Source
 from tests.test_hsds import compiled_validator, problems
 
@@ -135,7 +140,9 @@ def test_a_draft_is_not_served(client, listings):
     assert client.get(f"/api/hsds/services/{id_of(listings['draft'])}").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/api/hsds/", "/api/hsds/services", "/api/hsds/organizations", "/api/hsds/taxonomies"])
+@pytest.mark.parametrize(
+    "path", ["/api/hsds/", "/api/hsds/services", "/api/hsds/organizations", "/api/hsds/taxonomies"]
+)
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_writing_is_not_allowed(client, listings, path, method):
     assert getattr(client, method)(path).status_code == 405
@@ -166,15 +173,113 @@ def test_ndjson_streams_one_full_service_per_line(client, listings):
 
 def test_organizations_are_those_with_published_providers(client, listings):
     Organization.objects.create(slug="idle", name="Idle Org")
+    listings["draft"].organization = Organization.objects.create(slug="drafting", name="Drafting Org")
+    listings["draft"].save()
     body = client.get("/api/hsds/organizations").json()
-    assert_page(body, total_items=1)
-    [organization] = body["contents"]
-    assert organization["name"] == "Coastal Health"
-    assert problems(compiled_validator("organization_list.json"), organization) == []
-    detail = client.get(f"/api/hsds/organizations/{organization['id']}")
-    assert detail.status_code == 200
-    assert problems(compiled_validator("organization.json"), detail.json()) == []
+    assert_page(body, total_items=2)
+    assert [organization["name"] for organization in body["contents"]] == ["Coastal Health", "Lakeside Centre"]
+    for organization in body["contents"]:
+        assert problems(compiled_validator("organization_list.json"), organization) == []
+    for idle in Organization.objects.filter(slug__in=["idle", "drafting"]):
+        assert client.get(f"/api/hsds/organizations/{idle.hsds_id}").status_code == 404
     assert client.get("/api/hsds/organizations/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def organization_ids_named(client):
+    return {service["organization_id"] for service in client.get("/api/hsds/services?per_page=100").json()["contents"]}
+
+
+def organizations_listed(client, query=""):
+    return client.get(f"/api/hsds/organizations?per_page=100&{query}").json()["contents"]
+
+
+def test_every_organization_a_service_names_is_listed(client, listings):
+    assert len(organization_ids_named(client)) == 2
+    assert {organization["id"] for organization in organizations_listed(client)} == organization_ids_named(client)
+
+
+def test_every_organization_a_service_names_can_be_fetched(client, listings):
+    services = client.get("/api/hsds/services?per_page=100").json()["contents"]
+    for service in services:
+        response = client.get(f"/api/hsds/organizations/{service['organization_id']}")
+        assert response.status_code == 200, service["name"]
+        organization = response.json()
+        assert problems(compiled_validator("organization.json"), organization) == []
+        assert organization["id"] == service["organization_id"]
+        assert service["id"] in {named["id"] for named in organization["services"]}
+
+
+def test_a_listing_without_an_organization_is_represented_by_one_of_its_own(client, listings):
+    lakeside = id_of(listings["lakeside"])
+    named = client.get(f"/api/hsds/services/{lakeside}").json()["organization"]
+    assert named["id"] == hsds_ids.placeholder_organization_id(lakeside)
+    assert named["name"] == "Lakeside Centre"
+    listed = {organization["id"]: organization for organization in organizations_listed(client, "full=true")}
+    assert listed[named["id"]] == named
+    assert [attribute["taxonomy_term"]["code"] for attribute in named["attributes"]] == [hsds.NO_ORGANIZATION]
+
+    detail = client.get(f"/api/hsds/organizations/{named['id']}").json()
+    assert [service["name"] for service in detail["services"]] == ["Lakeside Centre"]
+    full = client.get(f"/api/hsds/organizations/{named['id']}", {"full_service": "true"}).json()
+    assert full["services"][0]["service_at_locations"]
+    assert problems(compiled_validator("organization.json"), full) == []
+
+
+def test_services_can_be_narrowed_to_the_organization_standing_for_a_listing(client, listings):
+    placeholder = hsds_ids.placeholder_organization_id(id_of(listings["lakeside"]))
+    services = client.get("/api/hsds/services", {"organization_id": placeholder}).json()["contents"]
+    assert [service["name"] for service in services] == ["Lakeside Centre"]
+
+
+def test_a_draft_without_an_organization_is_represented_by_none(client, listings):
+    placeholder = hsds_ids.placeholder_organization_id(id_of(listings["draft"]))
+    assert placeholder not in {organization["id"] for organization in organizations_listed(client)}
+    assert client.get(f"/api/hsds/organizations/{placeholder}").status_code == 404
+
+
+def test_placeholders_are_searched_by_the_listings_name(client, listings):
+    assert [organization["name"] for organization in organizations_listed(client, "search=lake")] == ["Lakeside Centre"]
+
+
+def test_organizations_are_paged_across_real_ones_and_placeholders(client, make_provider):
+    for number in range(3):
+        organization = Organization.objects.create(slug=f"org-{number}", name=f"Org {number}")
+        make_provider(name=f"Clinic {number}", organization=organization)
+        make_provider(name=f"Alone {number}")
+    pages = [client.get(f"/api/hsds/organizations?per_page=4&page={number}").json() for number in (1, 2, 3)]
+    assert_page(pages[0], total_items=6, total_pages=2, size=4, first_page=True, last_page=False)
+    assert_page(pages[1], page_number=2, last_page=True, empty=False)
+    assert_page(pages[2], contents=[], empty=True)
+    listed = [organization["name"] for page in pages for organization in page["contents"]]
+    assert listed == ["Org 0", "Org 1", "Org 2", "Alone 0", "Alone 1", "Alone 2"]
+    assert {organization["id"] for page in pages for organization in page["contents"]} == organization_ids_named(client)
+
+
+def test_the_organization_ids_match_the_export(client, listings):
+    """The export's organizations, placeholders included, are the API's, so a partner can join the two."""
+    records = iter_export_records(Provider.objects.published())
+    exported = {hsds.document_for(record)["organization"]["id"] for record in records}
+    assert {organization["id"] for organization in organizations_listed(client)} == exported
+
+
+@pytest.mark.parametrize("full", ["false", "true"])
+def test_a_page_of_organizations_runs_a_constant_number_of_queries(client, make_provider, full):
+    def queries_for_a_page():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/api/hsds/organizations?per_page=100&full={full}").status_code == 200
+        return len(queries)
+
+    def add(count):
+        for _ in range(count):
+            organization = Organization.objects.create(slug=f"org-{Organization.objects.count()}", name="Org")
+            make_provider(name="Clinic", organization=organization)
+            make_provider(name="Alone")
+
+    add(2)
+    client.get("/api/hsds/organizations")  # warm up anything cached per process
+    few = queries_for_a_page()
+    add(30)
+    assert queries_for_a_page() == few
 
 
 def test_taxonomies_and_terms_are_listed_and_found(client, listings):
@@ -192,9 +297,6 @@ def test_taxonomies_and_terms_are_listed_and_found(client, listings):
 
 def test_the_service_ids_match_the_export(client, listings):
     """The API's ids are the HSDS export's, so a partner can join the two."""
-    from providers.exchange import hsds
-    from providers.exchange.records import iter_export_records
-
     exported = {hsds.document_for(record)["id"] for record in iter_export_records(Provider.objects.published())}
     listed = {service["id"] for service in client.get("/api/hsds/services").json()["contents"]}
     assert listed == exported

@@ -83,7 +83,9 @@ def test_a_postcode_alone_matches_the_postal_code(client, listings):
 def test_proximity_is_metres_from_the_postcode(client, listings, make_provider):
     make_provider(name="Kilifi Post", country="KE", city="Kilifi", latitude=-3.6305, longitude=39.8499)
     # Kilifi is about 50 km up the coast from Mombasa's 80100.
-    assert names(client, {"postcode": "80100", "proximity": "10000"}, "/api/hsds/service_at_locations") == ["Harbour Clinic"]
+    assert names(client, {"postcode": "80100", "proximity": "10000"}, "/api/hsds/service_at_locations") == [
+        "Harbour Clinic"
+    ]
     assert names(client, {"postcode": "80100", "proximity": "60000"}, "/api/hsds/service_at_locations") == [
         "Harbour Clinic",
         "Kilifi Post",

@@ -8,7 +8,8 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from providers.api.serializers import ProviderSerializer
-from providers.models import Organization, Provider, Source, attach_terms
+from providers.models import Organization, Provider, Source
+from providers.vocabulary import attach_terms
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ handful, so a scenario that breaks, or a query count that grows with the data, s
 
 import random
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 

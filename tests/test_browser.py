@@ -26,7 +26,9 @@ def listings(make_provider):
         modalities=["mat"],
         care_settings=["outpatient"],
     )
-    make_provider(name="Lakeside Residential", city="Kisumu", country="KE", modalities=["counseling"], care_settings=["inpatient"])
+    make_provider(
+        name="Lakeside Residential", city="Kisumu", country="KE", modalities=["counseling"], care_settings=["inpatient"]
+    )
     make_provider(name="Prairie Peer Centre", city="Regina", country="CA", modalities=["peer-support"])
 
 

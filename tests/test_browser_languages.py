@@ -35,7 +35,8 @@ def is_tile_or_leaflet(url):
 def test_pages_contact_only_this_site_and_set_no_cookie_until_the_map_is_asked_for(
     live_server, test_tiles, harbour_clinic, language, page, requested
 ):
-    """Translations must not bring in fonts, scripts or the map from elsewhere, nor remember the language in a cookie."""
+    """Translations must not bring in fonts, scripts or the map from elsewhere, nor remember the language
+    in a cookie."""
     code, prefix = language
     for path in ("/", RESULTS_WITH_FILTERS, harbour_clinic.get_absolute_url()):
         page.goto(live_server.url + prefix + path)

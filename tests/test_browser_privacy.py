@@ -79,7 +79,9 @@ def test_escape_leaves_and_back_does_not_return_to_the_directory(live_server, ha
     assert not on_live_server(js_page.url, live_server)
 
 
-def test_pressing_the_link_with_javascript_replaces_the_page_in_the_history(live_server, harbour_clinic, exit_url, js_page):
+def test_pressing_the_link_with_javascript_replaces_the_page_in_the_history(
+    live_server, harbour_clinic, exit_url, js_page
+):
     js_page.goto(live_server.url + "/")
     js_page.goto(live_server.url + harbour_clinic.get_absolute_url())
 
@@ -97,7 +99,9 @@ def collect_csp_violations(page):
     return violations
 
 
-def test_the_pages_run_under_the_content_security_policy_without_violations(live_server, harbour_clinic, curator, js_page):
+def test_the_pages_run_under_the_content_security_policy_without_violations(
+    live_server, harbour_clinic, curator, js_page
+):
     violations = collect_csp_violations(js_page)
 
     js_page.goto(live_server.url + "/")

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from providers.models import CrisisLine
-from providers.models.crisis_line import language_region
+from providers.visitor import language_region
 
 pytestmark = pytest.mark.django_db
 

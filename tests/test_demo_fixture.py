@@ -32,6 +32,18 @@ def test_loading_twice_creates_no_duplicates():
     assert (Provider.objects.count(), Modality.objects.count(), Provider.modalities.through.objects.count()) == counts
 
 
+def test_searches_with_several_filters_find_the_same_listings_after_loading_twice(client):
+    load_demo()
+    wanted = "/api/v1/providers/?modality=mat&setting=outpatient&per_page=100"
+    first = {provider["slug"] for provider in client.get(wanted).json()["results"]}
+
+    load_demo()
+    again = {provider["slug"] for provider in client.get(wanted).json()["results"]}
+
+    assert first
+    assert again == first
+
+
 def test_load_demo_data_only_fills_an_empty_database(make_provider):
     make_provider(name="Curated listing")
 

@@ -265,7 +265,8 @@ def test_the_command_prints_each_group_with_its_reasons_and_listings(two_groups)
     output = run("find_duplicates")
 
     assert output.startswith(
-        "2 group(s) of likely duplicates, 4 listings (groups by reason, a group may have both: same name: 1, same phone: 1)."
+        "2 group(s) of likely duplicates, 4 listings "
+        "(groups by reason, a group may have both: same name: 1, same phone: 1)."
     )
     assert "1. same phone\n   #" in output
     assert (

@@ -9,6 +9,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from providers.exchange.ours import guard_formula, unguard_formula
+from providers.exchange.records import iter_export_records
 from providers.models import ImportRun, Organization, Provider, Source
 from tests.exchange_helpers import run
 
@@ -18,7 +19,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def listings(make_provider):
     source = Source.objects.create(slug="ministry", name="Ministry of Health")
-    organization = Organization.objects.create(slug="coastal", name="Coastal Health", website="https://coastal.example/")
+    organization = Organization.objects.create(
+        slug="coastal", name="Coastal Health", website="https://coastal.example/"
+    )
     make_provider(
         name="Harbour Clinic",
         city="Mombasa",
@@ -34,7 +37,9 @@ def listings(make_provider):
         modalities=["mat", "counseling"],
         languages=["sw", "en"],
     )
-    make_provider(name="=HYPERLINK(\"http://evil.example\")", city="-Nairobi", country="KE", source=source, external_id="KE-2")
+    make_provider(
+        name='=HYPERLINK("http://evil.example")', city="-Nairobi", country="KE", source=source, external_id="KE-2"
+    )
     make_provider(name="Prairie Centre", country="CA", source=source, external_id="CA-1", modalities=["peer-support"])
     make_provider(name="Draft Place", country="KE", status=Provider.Status.DRAFT, source=source, external_id="KE-3")
 
@@ -58,8 +63,16 @@ def test_it_exports_published_providers_as_our_csv(tmp_path, listings):
     assert harbour["modalities"] == "mat;counseling"
     assert harbour["languages"] in ("sw;en", "en;sw")
     assert (harbour["latitude"], harbour["longitude"]) == ("-4.0435", "39.6682")
-    assert (harbour["telehealth"], harbour["accepting_new_clients"], harbour["last_verified"]) == ("yes", "", "2025-03-01")
-    assert (harbour["source"], harbour["organization_slug"], harbour["organization_name"]) == ("ministry", "coastal", "Coastal Health")
+    assert (harbour["telehealth"], harbour["accepting_new_clients"], harbour["last_verified"]) == (
+        "yes",
+        "",
+        "2025-03-01",
+    )
+    assert (harbour["source"], harbour["organization_slug"], harbour["organization_name"]) == (
+        "ministry",
+        "coastal",
+        "Coastal Health",
+    )
 
 
 def test_it_takes_the_search_pages_filters(tmp_path, listings):
@@ -82,7 +95,7 @@ def test_an_invalid_filter_is_refused(tmp_path, listings):
 def test_cells_a_spreadsheet_would_run_get_a_leading_apostrophe(tmp_path, listings):
     rows = {row["external_id"]: row for row in read_rows(export(tmp_path, "csv"))}
 
-    assert rows["KE-2"]["name"] == "'=HYPERLINK(\"http://evil.example\")"
+    assert rows["KE-2"]["name"] == '\'=HYPERLINK("http://evil.example")'
     assert rows["KE-2"]["city"] == "'-Nairobi"
     assert rows["KE-1"]["phone"] == "'+254722123456"
     assert rows["KE-1"]["longitude"] == "39.6682"
@@ -148,3 +161,70 @@ def test_the_csv_download_runs_a_constant_number_of_queries(client, make_provide
         rows = b"".join(response.streaming_content).decode("utf-8").splitlines()
 
     assert len(rows) == 31
+
+
+def download(client, query=""):
+    response = client.get("/providers/export.csv?" + query)
+    assert response.status_code == 200
+    return [row["name"] for row in csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8")))]
+
+
+def page(client, query=""):
+    return [provider.name for provider in client.get("/providers/?" + query).context["page_obj"]]
+
+
+@pytest.fixture
+def around_nairobi(make_provider):
+    """Listings created in an order that is neither by name, by distance from central Nairobi nor by verification."""
+    make_provider(name="Westlands", latitude=-1.2676, longitude=36.8108, last_verified=datetime.date(2024, 1, 1))
+    make_provider(name="Thika", latitude=-1.0388, longitude=37.0834)
+    make_provider(name="Centre", latitude=-1.2864, longitude=36.8172, last_verified=datetime.date(2025, 1, 1))
+    make_provider(name="Nakuru", latitude=-0.3031, longitude=36.0800, last_verified=datetime.date(2023, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "sort=name",
+        "sort=verified",
+        "sort=updated",
+        "sort=distance",
+        "near=Nairobi&radius=50",
+        "near=Nairobi&radius=50&sort=name",
+    ],
+)
+def test_the_download_lists_providers_in_the_order_of_the_page(client, around_nairobi, query):
+    assert download(client, query) == page(client, query)
+
+
+def test_the_download_lists_providers_by_name_by_default(client, around_nairobi):
+    assert download(client) == ["Centre", "Nakuru", "Thika", "Westlands"]
+
+
+def test_the_download_lists_the_nearest_first_when_a_place_is_searched(client, around_nairobi):
+    assert download(client, "near=-1.2864,36.8172&radius=50") == ["Centre", "Westlands", "Thika"]
+
+
+def test_records_keep_the_querysets_order_from_one_chunk_to_the_next(around_nairobi):
+    records = iter_export_records(Provider.objects.order_by("-name"), chunk_size=3)
+
+    assert [record.values["name"] for record in records] == ["Westlands", "Thika", "Nakuru", "Centre"]
+
+
+def test_an_unknown_country_gets_400_and_no_rows(client, listings):
+    response = client.get("/providers/export.csv?country=XX")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    text = response.content.decode()
+    assert "Country: Select a valid choice. XX is not one of the available choices." in text
+    assert "external_id" not in text and "Harbour Clinic" not in text
+
+
+def test_a_keyword_with_a_nul_byte_gets_400(client, listings):
+    response = client.get("/providers/export.csv?q=a%00b")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Keyword: Null characters are not allowed." in response.content.decode()

@@ -46,7 +46,10 @@ def test_an_import_refreshes_the_choices(tmp_path, make_provider):
     make_provider(country="KE")
     assert country_choices() == ["KE"]
 
-    run("import_providers", write_our_csv(tmp_path / "p.csv", [{"source": "p", "external_id": "1", "name": "X", "country": "RW"}]))
+    run(
+        "import_providers",
+        write_our_csv(tmp_path / "p.csv", [{"source": "p", "external_id": "1", "name": "X", "country": "RW"}]),
+    )
 
     assert country_choices() == ["KE", "RW"]
 

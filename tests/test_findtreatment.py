@@ -330,7 +330,7 @@ def test_invalid_json_is_refused(tmp_path):
 
 
 def test_an_object_instead_of_a_list_is_refused(tmp_path):
-    with pytest.raises(ImportFileError, match="must hold a JSON list of FindTreatment.gov facilities"):
+    with pytest.raises(ImportFileError, match=r"must hold a JSON list of FindTreatment\.gov facilities"):
         findtreatment.read(write(tmp_path, facility()))
 
 

@@ -51,7 +51,7 @@ def test_a_zip_is_an_hsds_package(tmp_path):
 
 
 def test_a_folder_without_a_datapackage_is_refused(tmp_path):
-    with pytest.raises(ImportFileError, match="without a datapackage.json"):
+    with pytest.raises(ImportFileError, match=r"without a datapackage\.json"):
         detect_format(tmp_path)
 
 

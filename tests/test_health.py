@@ -1,6 +1,13 @@
 """/healthz: the load balancer's question "can this app server serve pages?"."""
 
+import json
+import os
+import socket
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings
 from django.db import OperationalError, connections
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +38,56 @@ def database_down(monkeypatch):
         raise OperationalError('connection to server at "db.internal", port 5432 failed: password=hunter2')
 
     monkeypatch.setattr(connections["default"], "cursor", refuse)
+
+
+def configured_database(url, **environment):
+    """The default database as Django, started with these settings in a fresh interpreter, connects to it."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
+    env.update(environment, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="directory.settings")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, django; django.setup(); from django.db import connections; "
+            "print(json.dumps(connections['default'].settings_dict))",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def silent_database(monkeypatch):
+    """A PostgreSQL server that takes the connection and never answers, as the settings configure it.
+
+    Added beside the test database under its own alias, which /healthz checks like any other,
+    so the test means the same whichever database the suite runs on.
+    """
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        monkeypatch.setitem(
+            connections.settings,
+            "silent",
+            configured_database(f"postgres://postgres@127.0.0.1:{port}/directory", DATABASE_CONNECT_TIMEOUT="1"),
+        )
+        yield connections["silent"]
+        del connections["silent"]
+
+
+def test_answers_503_when_a_database_takes_the_connection_and_never_answers(client, silent_database):
+    assert silent_database.get_connection_params()["connect_timeout"] == 1
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "ok", "database_silent": "failed"}
 
 
 def test_answers_ok_when_the_database_answers(client):

@@ -409,7 +409,14 @@ def test_an_imported_listing_with_hours_gets_the_time_zone_of_its_coordinates(tm
                 "longitude": "34.768",
                 "opening_hours": "Mo 09:00-17:00",
             },
-            {"source": "partner", "external_id": "TZ-2", "name": "No Hours", "country": "KE", "latitude": "-1.28", "longitude": "36.82"},
+            {
+                "source": "partner",
+                "external_id": "TZ-2",
+                "name": "No Hours",
+                "country": "KE",
+                "latitude": "-1.28",
+                "longitude": "36.82",
+            },
         ],
     )
 

@@ -17,7 +17,8 @@ from referencing.jsonschema import DRAFT202012
 from providers.exchange import hsds
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import ImportFileError, Record, iter_export_records, record_from_provider
-from providers.models import Organization, Provider, Source, attach_terms
+from providers.models import Organization, Provider, Source
+from providers.vocabulary import attach_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -405,7 +406,7 @@ def test_a_package_missing_a_resource_file_is_refused(tmp_path, zipped):
     path = zip_folder(folder, tmp_path / "package.zip") if zipped else folder
 
     with pytest.raises(
-        ImportFileError, match="lists phones.csv for the 'phone' resource, but the package has no such file"
+        ImportFileError, match=r"lists phones\.csv for the 'phone' resource, but the package has no such file"
     ):
         hsds.read(path)
 

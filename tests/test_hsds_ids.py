@@ -58,7 +58,9 @@ def test_imported_listings_get_the_ids_the_export_gives_them(tmp_path, client):
     run("import_providers", write_our_csv(tmp_path / "partner.csv", [CLINIC, HOSTEL]))
 
     for provider in Provider.objects.select_related("source"):
-        assert provider.hsds_id == uuid.UUID(hsds_ids.service_id("coastal-ministry", provider.external_id, provider.slug))
+        assert provider.hsds_id == uuid.UUID(
+            hsds_ids.service_id("coastal-ministry", provider.external_id, provider.slug)
+        )
         assert client.get(f"/api/hsds/services/{provider.hsds_id}").status_code == 200
         assert client.get(f"/api/hsds/service_at_locations/{provider.hsds_service_at_location_id}").status_code == 200
 
@@ -95,7 +97,10 @@ def test_a_lookup_by_id_costs_the_same_at_any_size(client, make_provider, path):
 
 
 def queries_to_import(tmp_path, count, source):
-    rows = [{**HOSTEL, "source": source, "external_id": f"X-{number}", "name": f"Hostel {number}"} for number in range(count)]
+    rows = [
+        {**HOSTEL, "source": source, "external_id": f"X-{number}", "name": f"Hostel {number}"}
+        for number in range(count)
+    ]
     with CaptureQueriesContext(connection) as queries:
         run("import_providers", write_our_csv(tmp_path / f"{source}.csv", rows))
     return len(queries)

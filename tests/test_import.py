@@ -37,7 +37,13 @@ CLINIC = {
     "organization_name": "Coastal Health",
     "organization_website": "https://coastal.example/",
 }
-HOSTEL = {"source": "coastal-ministry", "external_id": "KE-002", "name": "Recovery Hostel", "country": "KE", "care_settings": "aftercare"}
+HOSTEL = {
+    "source": "coastal-ministry",
+    "external_id": "KE-002",
+    "name": "Recovery Hostel",
+    "country": "KE",
+    "care_settings": "aftercare",
+}
 
 
 @pytest.fixture
@@ -114,7 +120,9 @@ def test_a_changed_file_updates_only_what_changed(tmp_path, partner_file):
 
 def test_a_dry_run_shows_the_changes_and_writes_nothing(tmp_path, partner_file):
     import_file(partner_file)
-    changed = write_our_csv(tmp_path / "changed.csv", [{**CLINIC, "phone": "0733 000111"}, HOSTEL, {**HOSTEL, "external_id": "KE-003"}])
+    changed = write_our_csv(
+        tmp_path / "changed.csv", [{**CLINIC, "phone": "0733 000111"}, HOSTEL, {**HOSTEL, "external_id": "KE-003"}]
+    )
 
     output = import_file(changed, "--dry-run")
 
@@ -188,7 +196,10 @@ def test_a_file_without_a_source_needs_the_source_option(tmp_path):
     with pytest.raises(CommandError):
         import_file(path)
 
-    assert "record 1 (external id KE-002): source: no source given; name one with --source" in ImportRun.objects.get().errors
+    assert (
+        "record 1 (external id KE-002): source: no source given; name one with --source"
+        in ImportRun.objects.get().errors
+    )
 
 
 def test_unknown_terms_are_errors_in_our_own_format(tmp_path):
@@ -229,7 +240,10 @@ def test_a_django_fixture_is_sent_to_loaddata(tmp_path):
 
 
 def test_planning_in_parallel_processes_gives_the_same_result_as_in_one(tmp_path, monkeypatch):
-    rows = [{**HOSTEL, "external_id": f"KE-{number}", "name": f"Hostel {number}", "modalities": "peer-support"} for number in range(40)]
+    rows = [
+        {**HOSTEL, "external_id": f"KE-{number}", "name": f"Hostel {number}", "modalities": "peer-support"}
+        for number in range(40)
+    ]
     rows[7] = {**rows[7], "latitude": "95", "longitude": "0"}
     rows[30] = {**rows[30], "external_id": "KE-3"}
     path = write_our_csv(tmp_path / "many.csv", rows)

@@ -96,7 +96,10 @@ def test_an_unknown_country_rejects_the_record(tmp_path):
         ({"phone": "12"}, "phone: 12 is not a valid phone number for the provider's country."),
         ({"website": "not a url"}, "website: Enter a valid URL."),
         ({"telehealth": "maybe"}, "telehealth: 'maybe' is not yes, no or empty"),
-        ({"last_verified": "yesterday"}, "last_verified: “yesterday” value has an invalid date format. It must be in YYYY-MM-DD format."),
+        (
+            {"last_verified": "yesterday"},
+            "last_verified: “yesterday” value has an invalid date format. It must be in YYYY-MM-DD format.",
+        ),
         ({"status": "live"}, "status: Value 'live' is not a valid choice."),
         ({"languages": "english"}, "languages: unknown term(s) english"),
     ],
@@ -129,7 +132,9 @@ def test_an_external_id_used_twice_in_one_file_is_rejected(tmp_path):
 def test_a_record_without_an_external_id_is_rejected(tmp_path):
     refuse(write_our_csv(tmp_path / "partner.csv", [{**GOOD_ROW, "external_id": ""}]))
 
-    assert rejected_lines() == ["record 1 (external id -): external_id: is required to match the record on a later import"]
+    assert rejected_lines() == [
+        "record 1 (external id -): external_id: is required to match the record on a later import"
+    ]
 
 
 def test_a_row_with_more_cells_than_the_header_is_rejected(tmp_path):
@@ -161,7 +166,9 @@ def test_a_bad_record_among_many_good_ones_writes_nothing(tmp_path):
 
     refuse(write_our_csv(tmp_path / "partner.csv", rows))
 
-    assert rejected_lines() == ["record 300 (external id 300): latitude: Ensure this value is greater than or equal to -90.0."]
+    assert rejected_lines() == [
+        "record 300 (external id 300): latitude: Ensure this value is greater than or equal to -90.0."
+    ]
 
 
 def test_a_cell_too_long_for_csv_is_refused(tmp_path):

@@ -196,8 +196,16 @@ def test_a_curator_edits_a_translated_name_and_the_search_shows_it(curator_clien
 
     response = curator_client.post(
         f"/admin/providers/modality/{mat.pk}/change/",
-        {"slug": "mat", "name": mat.name, "description": mat.description, "order": mat.order,
-         "name_es": "Medicamentos (MAT)", "name_fr": "", "name_pt": mat.name_translations["pt"], "name_ar": ""},
+        {
+            "slug": "mat",
+            "name": mat.name,
+            "description": mat.description,
+            "order": mat.order,
+            "name_es": "Medicamentos (MAT)",
+            "name_fr": "",
+            "name_pt": mat.name_translations["pt"],
+            "name_ar": "",
+        },
     )
 
     assert response.status_code == 302
@@ -216,8 +224,13 @@ def test_the_api_keeps_english_names_and_codes_whatever_the_browser_asks(client,
 
 @pytest.mark.parametrize(
     ("code", "country", "month"),
-    [("en", "Kenya", "March"), ("es", "Kenia", "marzo"), ("fr", "Kenya", "mars"), ("pt", "Quénia", "março"),
-     ("ar", "كينيا", "مارس")],
+    [
+        ("en", "Kenya", "March"),
+        ("es", "Kenia", "marzo"),
+        ("fr", "Kenya", "mars"),
+        ("pt", "Quénia", "março"),
+        ("ar", "كينيا", "مارس"),
+    ],
 )
 def test_country_names_and_dates_follow_the_language(client, clinic, code, country, month):
     text = client.get(LANGUAGE_PREFIXES[code] + clinic.get_absolute_url()).text
@@ -235,8 +248,12 @@ def test_dates_are_written_the_way_each_language_writes_them(client, clinic):
 
 @pytest.mark.parametrize(
     ("code", "announced"),
-    [("es", "Más de 2 centros encontrados"), ("fr", "Plus de 2 structures trouvées"),
-     ("pt", "Mais de 2 serviços encontrados"), ("ar", "تم العثور على أكثر من 2 جهة علاجية")],
+    [
+        ("es", "Más de 2 centros encontrados"),
+        ("fr", "Plus de 2 structures trouvées"),
+        ("pt", "Mais de 2 serviços encontrados"),
+        ("ar", "تم العثور على أكثر من 2 جهة علاجية"),
+    ],
 )
 def test_more_matches_than_are_listed_are_announced_in_the_pages_language(client, db, settings, code, announced):
     settings.SEARCH_RESULTS_LISTED = 2
@@ -252,8 +269,14 @@ def test_more_matches_than_are_listed_are_announced_in_the_pages_language(client
 def test_counts_and_distances_use_the_languages_separators(client, db, settings):
     settings.SEARCH_RESULTS_LISTED = 5000
     Provider.objects.bulk_create(
-        Provider(name=f"Clinic {number}", slug=f"clinic-{number}", country="KE", status="published",
-                 latitude=-1.2864, longitude=36.8172 + number / 100_000)
+        Provider(
+            name=f"Clinic {number}",
+            slug=f"clinic-{number}",
+            country="KE",
+            status="published",
+            latitude=-1.2864,
+            longitude=36.8172 + number / 100_000,
+        )
         for number in range(1234)
     )
 

@@ -198,9 +198,7 @@ def test_lockouts_reach_the_console_whatever_the_log_level_and_sign_ins_do_not(c
 def run_python(code, **environment):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "LOGIN_", "TRUSTED_"))}
     env.update(environment)
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
-    )
+    return subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True)
 
 
 def test_the_limit_the_lockout_and_the_proxies_come_from_the_environment():

@@ -20,10 +20,9 @@ from providers.models import (
     Population,
     Provider,
     Source,
-    TermLabel,
-    attach_terms,
 )
 from providers.validators import validate_language_code
+from providers.vocabulary import TermLabel, attach_terms
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,10 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.test.utils import CaptureQueriesContext
 
-from directory.page_cache import cached_page
+from providers.caching import cached_page
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import Record
+from providers.history import update_with_history
 from providers.models import CrisisLine, Modality, OpeningInterval, Organization, Provider
 from providers.models.history import ProviderHistoryExtras
 
@@ -100,11 +101,28 @@ def test_editing_a_listing_shows_at_once(client, clinic):
     assert "Harbour Clinic and Outreach" in client.get("/providers/").text
 
 
+def test_a_page_stored_before_the_change_commits_is_dropped_when_it_commits(
+    client, clinic, django_capture_on_commit_callbacks
+):
+    """A visitor arriving between the change and its commit reads the old rows; what they store must not last."""
+    with django_capture_on_commit_callbacks(execute=True) as commit:
+        clinic.name = "Harbour Clinic and Outreach"
+        clinic.save()
+        client.get(clinic.get_absolute_url())
+
+    assert commit
+    assert rendered(client.get(clinic.get_absolute_url()))
+
+
 def test_unpublishing_a_listing_in_bulk_shows_at_once(client, clinic, curator):
     client.get("/providers/")
 
-    Provider.objects.filter(pk=clinic.pk).update_with_history(
-        user=curator, channel=ProviderHistoryExtras.Channel.ADMIN, reason="test", status=Provider.Status.ARCHIVED
+    update_with_history(
+        Provider.objects.filter(pk=clinic.pk),
+        user=curator,
+        channel=ProviderHistoryExtras.Channel.ADMIN,
+        reason="test",
+        status=Provider.Status.ARCHIVED,
     )
 
     assert "Harbour Clinic" not in client.get("/providers/").text

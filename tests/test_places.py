@@ -3,6 +3,7 @@
 import pytest
 
 from providers import places
+from providers.models import Provider
 
 # One well-known place per country, as people type them: accents, case and language vary.
 PLACES_BY_COUNTRY = [
@@ -74,8 +75,9 @@ def test_postal_codes_and_small_towns_come_from_our_listings(make_provider):
     make_provider(name="A", city="Tiny Hamlet", country="KE", postal_code="80100", latitude=-4.0, longitude=39.6)
     make_provider(name="B", city="Tiny Hamlet", country="KE", postal_code="80100", latitude=-4.2, longitude=39.8)
 
-    by_postal_code = places.resolve("80100").place
-    by_town = places.resolve("tiny hamlet, Kenya").place
+    listings = Provider.objects.published()
+    by_postal_code = places.resolve("80100", listings).place
+    by_town = places.resolve("tiny hamlet, Kenya", listings).place
 
     assert (round(by_postal_code.latitude, 3), round(by_postal_code.longitude, 3)) == (-4.1, 39.7)
     assert by_town.country == "KE" and by_town.name == "Tiny Hamlet"

@@ -1,6 +1,8 @@
 """Privacy: what the site tells browsers to hold back, and what it keeps out of cookies and logs."""
 
+import html
 import logging
+import re
 import runpy
 
 import pytest
@@ -26,6 +28,19 @@ def test_an_anonymous_searcher_is_given_no_cookies(client, clinic):
         assert response.status_code == 200, url
         assert not response.cookies, url
         assert not response.has_header("Set-Cookie"), url
+
+
+def test_the_api_docs_set_no_cookie(client):
+    """Swagger UI's "Try it out" only reads: the read-only API needs no CSRF token, so none is handed out."""
+    docs = client.get("/api/docs/")
+    script_url = re.search(r'<script src="([^"]*\?script=[^"]*)"', docs.content.decode())[1]
+    script = client.get(html.unescape(script_url))
+
+    for response in (docs, script, client.get("/api/schema/")):
+        assert response.status_code == 200
+        assert not response.cookies, response.request["PATH_INFO"]
+    assert script["Content-Type"] == "application/javascript"
+    assert b"SwaggerUIBundle(" in script.content
 
 
 @pytest.mark.parametrize("form", ["/suggest/", "suggest-correction"])

@@ -103,7 +103,7 @@ def test_it_links_the_hotline(client, harbour_house):
 
 def test_it_lists_the_main_phone_first(client, harbour_house):
     # The listing itself: the crisis strip above it has tel: links of its own.
-    text = page(client, harbour_house).text.partition('<main')[2]
+    text = page(client, harbour_house).text.partition("<main")[2]
 
     assert text.index("tel:+13346732143") < text.index("tel:+13346732150") < text.index("tel:+18006624357")
 
@@ -129,7 +129,7 @@ def test_it_says_when_no_phone_is_listed(client, make_provider):
     response = page(client, provider)
 
     assert "No phone number is listed." in response.text
-    assert "tel:" not in response.text.partition('<main')[2]
+    assert "tel:" not in response.text.partition("<main")[2]
 
 
 # Email, website, address
@@ -170,7 +170,8 @@ def test_without_coordinates_it_links_a_map_search_for_the_address(client, make_
     text = page(client, provider).text
 
     assert (
-        'href="https://www.openstreetmap.org/search?query=1+Harbour+Road%2C+Dothan%2C+Alabama%2C+United+States+of+America"' in text
+        'href="https://www.openstreetmap.org/search?query=1+Harbour+Road%2C+Dothan%2C+Alabama%2C+United+States+of+America"'
+        in text
     )
 
 

@@ -1,4 +1,5 @@
-"""An optional read replica (DATABASE_REPLICA_URL): anonymous visitors read from it, everything else from the primary."""
+"""An optional read replica (DATABASE_REPLICA_URL): anonymous visitors read from it, everything else from
+the primary."""
 
 import copy
 import os

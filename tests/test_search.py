@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from providers.filters import ProviderFilter
+from providers.history import update_with_history
 from providers.models import Organization, Provider
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +164,20 @@ def test_an_overlong_keyword_is_a_form_error_not_a_failure(client, make_provider
 
 @pytest.mark.parametrize(
     "keyword",
-    ["%", "_", "100%", "a_b", "'", '"', "O'Brien", "'; DROP TABLE providers_provider; --", "São Paulo", "🙂", "\\", "%00"],
+    [
+        "%",
+        "_",
+        "100%",
+        "a_b",
+        "'",
+        '"',
+        "O'Brien",
+        "'; DROP TABLE providers_provider; --",
+        "São Paulo",
+        "🙂",
+        "\\",
+        "%00",
+    ],
 )
 def test_odd_characters_in_the_keyword_are_searched_safely(client, make_provider, keyword):
     make_provider(name="Open Door")
@@ -507,9 +521,7 @@ def test_sorting_by_verification_breaks_ties_by_name(client, make_provider):
 def test_it_sorts_the_most_recently_updated_first(client, make_provider):
     for name, day in [("Old", 1), ("New", 3), ("Middle", 2)]:
         provider = make_provider(name=name)
-        Provider.objects.filter(pk=provider.pk).update(
-            updated_at=datetime.datetime(2025, 1, day, tzinfo=datetime.timezone.utc)
-        )
+        Provider.objects.filter(pk=provider.pk).update(updated_at=datetime.datetime(2025, 1, day, tzinfo=datetime.UTC))
 
     assert ordered_names(search(client, "sort=updated")) == ["New", "Middle", "Old"]
 
@@ -804,7 +816,11 @@ def test_the_home_pages_totals_follow_every_change(client, make_provider, settin
     listing = make_provider(name="B", country="NG")
     assert "A free directory of 2 treatment providers in 2 countries" in client.get("/").text
 
-    Provider.objects.filter(pk=listing.pk).update_with_history(
-        user=curator, channel="admin", reason="test", status=Provider.Status.ARCHIVED
+    update_with_history(
+        Provider.objects.filter(pk=listing.pk),
+        user=curator,
+        channel="admin",
+        reason="test",
+        status=Provider.Status.ARCHIVED,
     )
     assert "A free directory of 1 treatment provider in 1 country" in client.get("/").text

@@ -1,5 +1,6 @@
 """Configuration from the environment, and production's refusal to start unsafely."""
 
+import json
 import os
 import subprocess
 import sys
@@ -18,12 +19,32 @@ def load_settings(**environment):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
     env.update(environment)
     return subprocess.run(
-        [sys.executable, "-c", "import directory.settings as s; print(s.DEBUG, s.ALLOWED_HOSTS, s.DATABASES['default']['ENGINE'])"],
+        [
+            sys.executable,
+            "-c",
+            "import directory.settings as s; print(s.DEBUG, s.ALLOWED_HOSTS, s.DATABASES['default']['ENGINE'])",
+        ],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
         text=True,
     )
+
+
+def database_settings(**environment):
+    """settings.DATABASES as a fresh interpreter reads it with exactly these variables set."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
+    env.update(environment)
+    result = subprocess.run(
+        [sys.executable, "-c", "import json, directory.settings as s; print(json.dumps(s.DATABASES))"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def test_development_defaults_need_no_configuration():
@@ -39,6 +60,38 @@ def test_database_url_switches_to_postgresql():
 
     assert result.returncode == 0, result.stderr
     assert "postgresql" in result.stdout
+
+
+def test_postgresql_gives_up_on_a_server_that_does_not_answer():
+    """Without a connect timeout libpq waits for ever, and /healthz with it until the worker is killed."""
+    databases = database_settings(
+        DATABASE_URL="postgres://postgres@db.internal:5432/directory",
+        DATABASE_REPLICA_URL="postgres://postgres@replica.internal:5432/directory",
+    )
+
+    for alias in ("default", "replica"):
+        assert 0 < databases[alias]["OPTIONS"]["connect_timeout"] <= 5, alias
+    assert "connect_timeout" not in database_settings()["default"]["OPTIONS"]
+
+
+def test_the_connect_timeout_is_set_by_the_environment_or_in_the_database_url():
+    environment = database_settings(
+        DATABASE_URL="postgres://postgres@db.internal:5432/directory", DATABASE_CONNECT_TIMEOUT="2"
+    )
+    url = database_settings(
+        DATABASE_URL="postgres://postgres@db.internal:5432/directory?connect_timeout=3&sslmode=require",
+        DATABASE_CONNECT_TIMEOUT="2",
+    )
+
+    assert environment["default"]["OPTIONS"]["connect_timeout"] == 2
+    assert url["default"]["OPTIONS"] == {"connect_timeout": 3, "sslmode": "require"}
+
+
+def test_a_connect_timeout_of_zero_which_would_wait_for_ever_is_refused():
+    result = load_settings(DATABASE_URL="postgres://postgres@db.internal:5432/directory", DATABASE_CONNECT_TIMEOUT="0")
+
+    assert result.returncode != 0
+    assert "DATABASE_CONNECT_TIMEOUT must be at least 1" in result.stderr
 
 
 def test_production_refuses_the_development_secret_key():

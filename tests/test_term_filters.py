@@ -7,6 +7,7 @@ tokens follow the terms and the country whichever way they change, so the index
 never answers from terms a listing no longer has.
 """
 
+import io
 import itertools
 import random
 from importlib import import_module
@@ -23,7 +24,6 @@ from providers.filters import ProviderFilter
 from providers.history import revert
 from providers.merging import merge
 from providers.models import TAXONOMY_FIELDS, CareSetting, Modality, PaymentOption, Provider
-from providers.search_index import ensure_search_index
 from providers.statistics import ensure_statistics
 
 pytestmark = pytest.mark.django_db
@@ -69,9 +69,7 @@ def listings(make_provider):
     rng = random.Random(8)
     made = []
     for number in range(30):
-        terms = {
-            TAXONOMY_FIELDS[param]: rng.sample(slugs, rng.randint(0, 2)) for param, slugs in SLUGS.items()
-        }
+        terms = {TAXONOMY_FIELDS[param]: rng.sample(slugs, rng.randint(0, 2)) for param, slugs in SLUGS.items()}
         made.append((make_provider(name=f"Listing {number:02d}", **terms), terms))
     return made
 
@@ -324,21 +322,24 @@ def test_the_migration_fills_the_tokens_the_listings_would_compute(listings):
     assert all(filled.values())
 
 
-# The index and the planner's statistics
+def test_the_check_reports_and_repairs_listings_whose_tokens_drifted(client, listings):
+    drifted = Provider.objects.filter(modalities__slug="mat").first()
+    # A write that bypasses every receiver, as raw SQL or a restored backup would.
+    Provider.objects.filter(pk=drifted.pk).update(term_tokens="countryzz")
+    report = io.StringIO()
+
+    call_command("check_indexed_text", stdout=report)
+    call_command("check_indexed_text", "--repair", stdout=report)
+    call_command("check_indexed_text", stdout=report)
+
+    lines = report.getvalue().splitlines()
+    assert lines[0] == f"1 listing(s) with indexed text out of step: {drifted.pk}"
+    assert "Repaired 1 listing(s)." in lines
+    assert lines[-1] == "Every listing's indexed text matches its fields and terms."
+    assert tokens(Provider.objects.get(pk=drifted.pk)) == expected_tokens(drifted)
 
 
-def test_the_term_index_is_recreated_when_missing(client, make_provider):
-    make_provider(name="Healed Clinic", modalities=["mat"], care_settings=["outpatient"])
-    # PostgreSQL refuses ALTER TABLE while the test's transaction holds deferred constraint checks.
-    connection.check_constraints()
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("DROP TABLE providers_provider_terms")
-        else:
-            cursor.execute("ALTER TABLE providers_provider DROP COLUMN term_vector")
-
-    assert ensure_search_index(connection) is True
-    assert found(client, modality="mat", setting="outpatient") == {"Healed Clinic"}
+# The planner's statistics
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's autovacuum gathers its own statistics")

@@ -9,7 +9,7 @@ import json
 import math
 import uuid
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, QueryDict, StreamingHttpResponse
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
@@ -19,9 +19,10 @@ from rest_framework.views import APIView
 from providers.api.pagination import MAX_PAGE_NUMBER, positive_int
 from providers.api.views import PublicReadOnlyMixin
 from providers.exchange import hsds
-from providers.exchange.records import iter_export_records, record_from_provider
+from providers.exchange.records import ORGANIZATION_FIELDS, iter_export_records, record_from_provider
 from providers.filters import ProviderFilter
-from providers.models import Organization, Provider, attach_terms
+from providers.models import Organization, Provider
+from providers.vocabulary import attach_terms
 
 HSDS_VERSION = "3.0"
 PROFILE_URL = "https://openreferral.org/"
@@ -89,14 +90,6 @@ def _page(number, size, total, contents):
     }
 
 
-def _counted_page(request, queryset, document):
-    """A Page of ``queryset`` in pk order, each object turned into a document by ``document``."""
-    number, size = _paging(request)
-    total = queryset.order_by()[:COUNT_CAP].count()
-    start = (number - 1) * size
-    return _page(number, size, total, [document(item) for item in queryset.order_by("pk")[start : start + size]])
-
-
 def _uuid(text):
     """``text`` as a UUID, or None: every id we publish is one, so anything else names nothing."""
     try:
@@ -138,8 +131,15 @@ def filtered_services(request):
         queryset = _with_taxonomy(queryset, _uuid(params["taxonomy_id"]))
     if params.get("organization_id"):
         organization = _uuid(params["organization_id"])
-        queryset = queryset.filter(organization__hsds_id=organization) if organization else queryset.none()
+        queryset = queryset.filter(named_organization(organization)) if organization else queryset.none()
     return queryset
+
+
+def named_organization(identifier):
+    """Which providers' documents name the organization ``identifier``: a real one, or the placeholder
+    of one of them."""
+    real = Organization.objects.filter(hsds_id=identifier).values("pk")
+    return Q(organization__in=real) | Q(organization__isnull=True, hsds_placeholder_organization_id=identifier)
 
 
 def _kilometres(metres):
@@ -245,23 +245,45 @@ def _one_service(**lookup):
 
 
 def published_organizations():
-    return Organization.objects.filter(providers__status=Provider.Status.PUBLISHED).distinct()
+    """Organizations running at least one published provider."""
+    return Organization.objects.filter(Exists(published_providers().filter(organization=OuterRef("pk"))))
+
+
+def providers_without_organization():
+    """Published providers that belong to no organization: a placeholder organization stands for each."""
+    return published_providers().filter(organization__isnull=True)
 
 
 def organization_document(organization):
-    return {
-        "id": str(organization.hsds_id),
-        "name": organization.name,
-        "description": organization.description or "",
-        **({"website": organization.website} if organization.website else {}),
-        "organization_identifiers": [
-            {
-                "id": hsds.stable_id("organization", organization.slug, "identifier"),
-                "identifier_type": hsds.ORGANIZATION_SLUG_TYPE,
-                "identifier": organization.slug,
-            }
-        ],
-    }
+    return hsds.organization_document({name: getattr(organization, name) for name in ORGANIZATION_FIELDS})
+
+
+def placeholder_document(provider, vocabulary):
+    return hsds.placeholder_organization_document(str(provider.hsds_id), provider.name, vocabulary)
+
+
+def _organizations_page(request):
+    """A Page of every organization a published service names: real ones, then placeholders, each kind in pk order."""
+    organizations, placeholders = published_organizations(), providers_without_organization()
+    if request.query_params.get("search"):
+        organizations = organizations.filter(name__icontains=request.query_params["search"])
+        placeholders = placeholders.filter(name__icontains=request.query_params["search"])
+    number, size = _paging(request)
+    start = (number - 1) * size
+    # Exact, as it places the placeholders in the sequence; organizations are far fewer than providers.
+    real_count = organizations.count()
+    total = real_count + placeholders.order_by()[:COUNT_CAP].count()
+    real = list(organizations.order_by("pk")[start : start + size]) if start < real_count else []
+    documents = [organization_document(organization) for organization in real]
+    if len(real) < size:
+        first = max(start - real_count, 0)
+        standing_for = list(placeholders.only("name", "hsds_id").order_by("pk")[first : first + size - len(real)])
+        # The vocabulary costs a query per taxonomy, which a page of real organizations does without.
+        vocabulary = hsds.Vocabulary() if standing_for else None
+        documents += [placeholder_document(provider, vocabulary) for provider in standing_for]
+    if not _flag(request, "full"):
+        documents = [organization_list_document(document) for document in documents]
+    return _page(number, size, total, documents)
 
 
 # Views ---------------------------------------------------------------------
@@ -275,14 +297,18 @@ class RootView(HSDSView):
 
 
 class ServiceListView(HSDSView):
-    """Published providers as HSDS services, a page at a time; ?full=true nests them fully, ?format=ndjson streams all."""
+    """Published providers as HSDS services, a page at a time; ?full=true nests them fully,
+    ?format=ndjson streams all."""
 
     formats = ("json", "ndjson")
 
     def get(self, request):
         if request.query_params.get("format") == "ndjson":
-            return self.stream(filtered_services(request))
-        return _services_page(request, lambda document: document if _flag(request, "full") else service_list_document(document))
+            # In the pages' order, so a partner switching between the two reads the same sequence.
+            return self.stream(filtered_services(request).order_by("pk"))
+        return _services_page(
+            request, lambda document: document if _flag(request, "full") else service_list_document(document)
+        )
 
     def stream(self, queryset):
         def lines():
@@ -311,33 +337,35 @@ class ServiceAtLocationDetailView(HSDSView):
     """One service at a location, fully nested."""
 
     def get(self, request, identifier):
-        return Response(service_at_location_document(_one_service(hsds_service_at_location_id=_uuid(identifier)), full=True))
+        return Response(
+            service_at_location_document(_one_service(hsds_service_at_location_id=_uuid(identifier)), full=True)
+        )
 
 
 class OrganizationListView(HSDSView):
-    """Organizations running at least one published provider (providers without one have none listed)."""
+    """Every organization a published service names, a page at a time; ?full=true gives their full documents."""
 
     def get(self, request):
-        queryset = published_organizations()
-        if request.query_params.get("search"):
-            queryset = queryset.filter(name__icontains=request.query_params["search"])
-        present = organization_document if _flag(request, "full") else lambda organization: organization_list_document(organization_document(organization))
-        return Response(_counted_page(request, queryset, present))
+        return Response(_organizations_page(request))
 
 
 class OrganizationDetailView(HSDSView):
-    """One organization with its published services: one-to-one fields, or fully nested with ?full_service=true."""
+    """One organization with its published services: one-to-one fields, or fully nested with ?full_service=true.
+
+    A placeholder's one service is the listing it stands for.
+    """
 
     def get(self, request, identifier):
         identifier = _uuid(identifier)
-        organization = published_organizations().filter(hsds_id=identifier).first() if identifier else None
-        if organization is None:
+        providers = _full_providers(published_providers().filter(named_organization(identifier))) if identifier else []
+        if not providers:
             raise Http404("No such organization.")
-        providers = _full_providers(published_providers().filter(organization=organization))
         services = service_documents(providers, hsds.Vocabulary())
+        # The organization as its services name it, placeholder or real.
+        organization = services[0]["organization"]
         if not _flag(request, "full_service"):
             services = [service_list_document(service) for service in services]
-        return Response({**organization_document(organization), "services": services})
+        return Response({**organization, "services": services})
 
 
 def _matching(documents, request, *fields):

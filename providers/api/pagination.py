@@ -2,7 +2,6 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-
 # Deeper pages would ask the database for offsets it cannot represent; they are empty anyway.
 MAX_PAGE_NUMBER = 10**6
 
@@ -53,7 +52,11 @@ class PageWithoutCount(BasePagination):
 
     def _link(self, number):
         url = self.request.build_absolute_uri()
-        return remove_query_param(url, self.page_query_param) if number == 1 else replace_query_param(url, self.page_query_param, number)
+        return (
+            remove_query_param(url, self.page_query_param)
+            if number == 1
+            else replace_query_param(url, self.page_query_param, number)
+        )
 
     def get_paginated_response_schema(self, schema):
         return {
@@ -70,7 +73,12 @@ class PageWithoutCount(BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": self.page_query_param, "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+            {
+                "name": self.page_query_param,
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1},
+            },
             {
                 "name": self.page_size_query_param,
                 "in": "query",

@@ -115,4 +115,3 @@ class CountrySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="ISO 3166-1 alpha-2")
     name = serializers.CharField()
     providers = serializers.IntegerField(help_text="Published listings in the country.")
-

@@ -13,7 +13,8 @@ from rest_framework.response import Response
 from providers.api.pagination import PageWithoutCount
 from providers.api.serializers import CountrySerializer, ProviderSerializer, TermSerializer
 from providers.filters import ProviderFilter
-from providers.models import Provider, attach_terms
+from providers.models import Provider
+from providers.vocabulary import attach_terms
 
 # Public data changes rarely; shared caches may keep a response this long.
 PUBLIC_MAX_AGE = 300
@@ -83,7 +84,9 @@ class ProviderViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         [provider] = attach_terms([self.get_object()])
         # With the ETag, lets clients revalidate with If-Modified-Since as well (304).
-        return Response(self.get_serializer(provider).data, headers={"Last-Modified": http_date(provider.updated_at.timestamp())})
+        return Response(
+            self.get_serializer(provider).data, headers={"Last-Modified": http_date(provider.updated_at.timestamp())}
+        )
 
 
 def term_viewset(model):
@@ -111,5 +114,8 @@ class CountryViewSet(PublicReadOnlyMixin, viewsets.ViewSet):
 
     def list(self, request):
         rows = Provider.objects.published().values("country").annotate(providers=Count("pk")).order_by("country")
-        data = [{"code": row["country"], "name": countries.name(row["country"]), "providers": row["providers"]} for row in rows]
+        data = [
+            {"code": row["country"], "name": countries.name(row["country"]), "providers": row["providers"]}
+            for row in rows
+        ]
         return Response(CountrySerializer(data, many=True).data)

@@ -338,7 +338,7 @@ def _facilities(data, name):
     if not isinstance(rows, list):
         raise ImportFileError(
             f"{name} must hold a JSON list of FindTreatment.gov facilities, "
-            "or the locator's response with a \"rows\" list."
+            'or the locator\'s response with a "rows" list.'
         )
     for number, facility in enumerate(rows, 1):
         _check_facility(facility, number, name)

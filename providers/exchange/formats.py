@@ -29,7 +29,13 @@ FORMATS = {
         Format("csv", "our CSV", "providers.exchange.ours", "read_csv", carries_source=True),
         Format("json", "our JSON", "providers.exchange.ours", "read_json", carries_source=True),
         Format("hsds", "Open Referral HSDS 3.0", "providers.exchange.hsds", "read", carries_source=True),
-        Format("findtreatment", "FindTreatment.gov locator JSON", "providers.exchange.findtreatment", "read", carries_source=False),
+        Format(
+            "findtreatment",
+            "FindTreatment.gov locator JSON",
+            "providers.exchange.findtreatment",
+            "read",
+            carries_source=False,
+        ),
         Format("samhsa", "SAMHSA 2015 directory CSV", "providers.exchange.samhsa", "read", carries_source=False),
     )
 }
@@ -73,9 +79,7 @@ def _detect_json(text, name):
     items = data.get("contents") or data.get("rows") or [data] if isinstance(data, dict) else data
     first = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
     if {"model", "fields"} <= set(first):
-        raise ImportFileError(
-            f"{name} is a Django fixture; load it with `python manage.py loaddata {name}` instead."
-        )
+        raise ImportFileError(f"{name} is a Django fixture; load it with `python manage.py loaddata {name}` instead.")
     if "frid" in first:
         return FORMATS["findtreatment"]
     if "id" in first and _HSDS_KEYS & set(first):

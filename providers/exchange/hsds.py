@@ -23,7 +23,13 @@ from django.utils.text import slugify
 
 from providers.exchange.files import Archive, read_csv_rows, read_text
 from providers.exchange.records import TERM_FIELDS, ImportFileError, Record, normalise_clock, parse_yes_no
-from providers.hsds_ids import organization_id, service_at_location_id, service_id, stable_id
+from providers.hsds_ids import (
+    organization_id,
+    placeholder_organization_id,
+    service_at_location_id,
+    service_id,
+    stable_id,
+)
 from providers.models import Provider
 from providers.models.provider import PHONE_FIELDS
 
@@ -635,7 +641,7 @@ def _set_terms(record, holders, declared):
     """Terms from the attributes of the service, its service at location and its location."""
     terms = {field: [] for field in ATTRIBUTE_FIELDS if field in declared}
     if FLAGS in declared:
-        record.values.update({field: None for field in FLAG_FIELDS.values()})
+        record.values.update(dict.fromkeys(FLAG_FIELDS.values()))
         record.values["time_zone"] = ""
     for holder in holders:
         for attribute in _objects(holder.get("attributes")):
@@ -987,23 +993,13 @@ def _flag_attributes(record, key, vocabulary):
 
 
 def _organization_document(record, key, vocabulary):
-    organization = record.organization
-    if not organization:
-        # HSDS requires an organization; this placeholder is marked so no reader takes it for a real one.
-        placeholder_id = stable_id(*key, "organization")
-        return {
-            "id": placeholder_id,
-            "name": _value(record.values, "name"),
-            "description": "",
-            "attributes": [
-                _attribute(
-                    stable_id(*key, "attribute", FLAGS, NO_ORGANIZATION),
-                    "organization",
-                    vocabulary.term_document(FLAGS, NO_ORGANIZATION),
-                    "true",
-                )
-            ],
-        }
+    if not record.organization:
+        return placeholder_organization_document(key[0], _value(record.values, "name"), vocabulary)
+    return organization_document(record.organization)
+
+
+def organization_document(organization):
+    """The HSDS document of an organization given by its ORGANIZATION_FIELDS."""
     slug = organization["slug"]
     return {
         "id": organization_id(slug),
@@ -1016,6 +1012,27 @@ def _organization_document(record, key, vocabulary):
                 "identifier_type": ORGANIZATION_SLUG_TYPE,
                 "identifier": slug,
             }
+        ],
+    }
+
+
+def placeholder_organization_document(service, name, vocabulary):
+    """The organization standing in for the listing ``service`` (its id) when it belongs to none.
+
+    HSDS requires every service to have one; it takes the listing's name, and is marked so no reader takes it
+    for a real organization.
+    """
+    return {
+        "id": placeholder_organization_id(service),
+        "name": name,
+        "description": "",
+        "attributes": [
+            _attribute(
+                stable_id(service, "attribute", FLAGS, NO_ORGANIZATION),
+                "organization",
+                vocabulary.term_document(FLAGS, NO_ORGANIZATION),
+                "true",
+            )
         ],
     }
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from providers import keywords, places, term_tokens
+from providers.caching import listings_changed
 from providers.exchange.records import (
     ORGANIZATION_FIELDS,
     SCALAR_FIELDS,
@@ -29,7 +30,6 @@ from providers.exchange.records import (
     Record,
     no_cyclic_garbage_collection,
 )
-from providers.freshness import listings_changed
 from providers.models import TAXONOMY_FIELDS, ImportRun, OpeningInterval, Organization, Provider, Source
 from providers.models.history import ProviderHistoryExtras
 from providers.naming import first_free
@@ -235,7 +235,7 @@ def _plan_all(records, context, progress):
     if progress:
         progress(len(records))
     options = context.options
-    for record, (planned, errors) in zip(records, (result for chunk in chunks for result in chunk)):
+    for record, (planned, errors) in zip(records, (result for chunk in chunks for result in chunk), strict=True):
         change = None
         if planned is not None:
             values, changed_fields, terms, hours = planned
@@ -270,7 +270,7 @@ def _plan(record, context):
     source_slug = options.source or record.source
     if not source_slug:
         errors.append(("source", "no source given; name one with --source"))
-    elif not slugify(source_slug) == source_slug:
+    elif slugify(source_slug) != source_slug:
         errors.append(("source", f"{source_slug!r} is not a valid source slug"))
     if not record.external_id:
         errors.append(("external_id", "is required to match the record on a later import"))
@@ -442,7 +442,9 @@ def _check_organization(data):
     try:
         organization.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as error:
-        return [(f"organization {name}", message) for name, messages in error.message_dict.items() for message in messages]
+        return [
+            (f"organization {name}", message) for name, messages in error.message_dict.items() for message in messages
+        ]
     return []
 
 

@@ -238,7 +238,7 @@ def _record_from_json(number, item):
         if name in BOOLEAN_FIELDS:
             value = _parse_boolean(record, name, value)
         elif name in NUMBER_FIELDS:
-            if value is not None and not isinstance(value, (int, float)) or isinstance(value, bool):
+            if (value is not None and not isinstance(value, (int, float))) or isinstance(value, bool):
                 record.add_error(name, f"{value!r} is not a number")
                 value = None
         elif name == "last_verified":
@@ -311,10 +311,11 @@ def csv_rows(records):
 def write_csv(records, handle) -> int:
     """Write ``records`` as our CSV to ``handle``; return how many were written."""
     writer = csv.writer(handle, lineterminator="\r\n")
-    count = -1
-    for count, row in enumerate(csv_rows(records)):
+    written = -1  # the header row is not a record
+    for row in csv_rows(records):
         writer.writerow(row)
-    return count
+        written += 1
+    return written
 
 
 def write_json(records, handle) -> int:

@@ -6,12 +6,14 @@ validates them with the model and writes them. Keeping this shape in one place
 lets each format be one small module.
 """
 
-import re
 import gc
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 
 from providers.models import TAXONOMY_FIELDS
+from providers.vocabulary import attach_terms
 
 # Provider fields a record may carry, in the column order of our CSV.
 SCALAR_FIELDS = (
@@ -152,17 +154,15 @@ def record_from_provider(provider, number: int = 0) -> Record:
 
 
 def iter_export_records(queryset, chunk_size: int = 1000):
-    """Records for every provider of ``queryset``, in its order, a chunk of queries at a time."""
-    from providers.models import attach_terms
+    """Records for every provider of ``queryset``, in its order, a chunk at a time.
 
-    queryset = queryset.select_related("organization", "source").prefetch_related("opening_hours")
-    last = 0
+    One query reads the listings, in whatever order the queryset has (by name, nearest
+    first...), through a database cursor ``chunk_size`` rows at a time; each chunk adds
+    one query for its opening hours. So memory stays bounded however many listings.
+    """
+    providers = queryset.select_related("organization", "source").prefetch_related("opening_hours").iterator(chunk_size)
     number = 0
-    while True:
-        chunk = list(queryset.filter(pk__gt=last).order_by("pk")[:chunk_size])
-        if not chunk:
-            return
+    while chunk := list(islice(providers, chunk_size)):
         for provider in attach_terms(chunk):
             number += 1
             yield record_from_provider(provider, number)
-        last = chunk[-1].pk

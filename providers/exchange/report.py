@@ -17,7 +17,9 @@ def describe_report(report, *, dry_run: bool) -> list[str]:
         lines.append("No changes: the directory already matches this file.")
     for change in report.updated[:MAX_LISTED]:
         record = change.record
-        lines.append(f"updated record {record.number} (external id {record.external_id}): {', '.join(change.changed_fields)}")
+        lines.append(
+            f"updated record {record.number} (external id {record.external_id}): {', '.join(change.changed_fields)}"
+        )
     if len(report.updated) > MAX_LISTED:
         lines.append(f"... and {len(report.updated) - MAX_LISTED} more updated records.")
     if report.unmapped:

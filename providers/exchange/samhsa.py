@@ -283,7 +283,10 @@ def read(path, options=None):
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         raise ImportFileError(f"{path.name} is missing the SAMHSA column(s): {', '.join(missing)}.")
-    return [_record(number, row, external_id) for number, (row, external_id) in enumerate(zip(rows, _external_ids(rows)), 1)]
+    return [
+        _record(number, row, external_id)
+        for number, (row, external_id) in enumerate(zip(rows, _external_ids(rows), strict=True), 1)
+    ]
 
 
 def _record(number, row, external_id):

@@ -2,174 +2,323 @@
 
 import django.core.validators
 import django.db.models.deletion
+from django.db import migrations, models
+
 import providers.fields
 import providers.validators
-from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CareSetting',
+            name="CareSetting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(help_text='Stable identifier used in URLs and data exchange.', max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('order', models.PositiveSmallIntegerField(default=0, help_text='Lower numbers are listed first.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="Stable identifier used in URLs and data exchange.", max_length=60, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("order", models.PositiveSmallIntegerField(default=0, help_text="Lower numbers are listed first.")),
             ],
             options={
-                'verbose_name': 'care setting',
-                'ordering': ['order', 'name'],
-                'abstract': False,
+                "verbose_name": "care setting",
+                "ordering": ["order", "name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Language',
+            name="Language",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('order', models.PositiveSmallIntegerField(default=0, help_text='Lower numbers are listed first.')),
-                ('slug', models.SlugField(help_text='Two-letter ISO 639-1 code, such as en or es.', max_length=2, unique=True, validators=[providers.validators.validate_language_code], verbose_name='ISO 639-1 code')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("order", models.PositiveSmallIntegerField(default=0, help_text="Lower numbers are listed first.")),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="Two-letter ISO 639-1 code, such as en or es.",
+                        max_length=2,
+                        unique=True,
+                        validators=[providers.validators.validate_language_code],
+                        verbose_name="ISO 639-1 code",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['order', 'name'],
-                'abstract': False,
+                "ordering": ["order", "name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Medication',
+            name="Medication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(help_text='Stable identifier used in URLs and data exchange.', max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('order', models.PositiveSmallIntegerField(default=0, help_text='Lower numbers are listed first.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="Stable identifier used in URLs and data exchange.", max_length=60, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("order", models.PositiveSmallIntegerField(default=0, help_text="Lower numbers are listed first.")),
             ],
             options={
-                'ordering': ['order', 'name'],
-                'abstract': False,
+                "ordering": ["order", "name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Modality',
+            name="Modality",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(help_text='Stable identifier used in URLs and data exchange.', max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('order', models.PositiveSmallIntegerField(default=0, help_text='Lower numbers are listed first.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="Stable identifier used in URLs and data exchange.", max_length=60, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("order", models.PositiveSmallIntegerField(default=0, help_text="Lower numbers are listed first.")),
             ],
             options={
-                'verbose_name_plural': 'modalities',
-                'ordering': ['order', 'name'],
-                'abstract': False,
+                "verbose_name_plural": "modalities",
+                "ordering": ["order", "name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(allow_unicode=True, max_length=120, unique=True)),
-                ('website', models.URLField(blank=True)),
-                ('description', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(allow_unicode=True, max_length=120, unique=True)),
+                ("website", models.URLField(blank=True)),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='PaymentOption',
+            name="PaymentOption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(help_text='Stable identifier used in URLs and data exchange.', max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('order', models.PositiveSmallIntegerField(default=0, help_text='Lower numbers are listed first.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="Stable identifier used in URLs and data exchange.", max_length=60, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("order", models.PositiveSmallIntegerField(default=0, help_text="Lower numbers are listed first.")),
             ],
             options={
-                'verbose_name': 'payment option',
-                'ordering': ['order', 'name'],
-                'abstract': False,
+                "verbose_name": "payment option",
+                "ordering": ["order", "name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Population',
+            name="Population",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(help_text='Stable identifier used in URLs and data exchange.', max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('order', models.PositiveSmallIntegerField(default=0, help_text='Lower numbers are listed first.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="Stable identifier used in URLs and data exchange.", max_length=60, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("order", models.PositiveSmallIntegerField(default=0, help_text="Lower numbers are listed first.")),
             ],
             options={
-                'verbose_name': 'population served',
-                'verbose_name_plural': 'populations served',
-                'ordering': ['order', 'name'],
-                'abstract': False,
+                "verbose_name": "population served",
+                "verbose_name_plural": "populations served",
+                "ordering": ["order", "name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('url', models.URLField(blank=True, verbose_name='website')),
-                ('description', models.TextField(blank=True, help_text='Provenance and licence of the data.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("url", models.URLField(blank=True, verbose_name="website")),
+                ("description", models.TextField(blank=True, help_text="Provenance and licence of the data.")),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Provider',
+            name="Provider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(allow_unicode=True, blank=True, help_text="Part of the listing's address. Leave empty to build it from the name; do not change it once published.", max_length=120, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('archived', 'Archived')], default='draft', max_length=10)),
-                ('country', providers.fields.CountryCodeField(max_length=2)),
-                ('region', models.CharField(blank=True, max_length=100, verbose_name='region or state')),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('street_address', models.CharField(blank=True, max_length=200)),
-                ('street_address_2', models.CharField(blank=True, max_length=200, verbose_name='street address, line 2')),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('latitude', models.FloatField(blank=True, null=True, validators=[providers.validators.validate_finite, django.core.validators.MinValueValidator(-90.0), django.core.validators.MaxValueValidator(90.0)])),
-                ('longitude', models.FloatField(blank=True, null=True, validators=[providers.validators.validate_finite, django.core.validators.MinValueValidator(-180.0), django.core.validators.MaxValueValidator(180.0)])),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='main phone')),
-                ('intake_phone', models.CharField(blank=True, max_length=40)),
-                ('hotline_phone', models.CharField(blank=True, max_length=40)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('website', models.URLField(blank=True, max_length=300)),
-                ('telehealth', models.BooleanField(blank=True, null=True, verbose_name='offers telehealth')),
-                ('accepting_new_clients', models.BooleanField(blank=True, null=True)),
-                ('last_verified', models.DateField(blank=True, help_text='When a curator last confirmed the listing.', null=True)),
-                ('external_id', models.CharField(blank=True, help_text="The record's identifier in its source; unique within the source.", max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('care_settings', models.ManyToManyField(blank=True, related_name='providers', to='providers.caresetting')),
-                ('languages', models.ManyToManyField(blank=True, related_name='providers', to='providers.language')),
-                ('medications', models.ManyToManyField(blank=True, related_name='providers', to='providers.medication')),
-                ('modalities', models.ManyToManyField(blank=True, related_name='providers', to='providers.modality')),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='providers', to='providers.organization')),
-                ('payment_options', models.ManyToManyField(blank=True, related_name='providers', to='providers.paymentoption')),
-                ('populations', models.ManyToManyField(blank=True, related_name='providers', to='providers.population')),
-                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='providers', to='providers.source')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "slug",
+                    models.SlugField(
+                        allow_unicode=True,
+                        blank=True,
+                        help_text="Part of the listing's address. Leave empty to build it from the name; do not change it once published.",
+                        max_length=120,
+                        unique=True,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published"), ("archived", "Archived")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("country", providers.fields.CountryCodeField(max_length=2)),
+                ("region", models.CharField(blank=True, max_length=100, verbose_name="region or state")),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("street_address", models.CharField(blank=True, max_length=200)),
+                (
+                    "street_address_2",
+                    models.CharField(blank=True, max_length=200, verbose_name="street address, line 2"),
+                ),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                (
+                    "latitude",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            providers.validators.validate_finite,
+                            django.core.validators.MinValueValidator(-90.0),
+                            django.core.validators.MaxValueValidator(90.0),
+                        ],
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            providers.validators.validate_finite,
+                            django.core.validators.MinValueValidator(-180.0),
+                            django.core.validators.MaxValueValidator(180.0),
+                        ],
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="main phone")),
+                ("intake_phone", models.CharField(blank=True, max_length=40)),
+                ("hotline_phone", models.CharField(blank=True, max_length=40)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("website", models.URLField(blank=True, max_length=300)),
+                ("telehealth", models.BooleanField(blank=True, null=True, verbose_name="offers telehealth")),
+                ("accepting_new_clients", models.BooleanField(blank=True, null=True)),
+                (
+                    "last_verified",
+                    models.DateField(blank=True, help_text="When a curator last confirmed the listing.", null=True),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="The record's identifier in its source; unique within the source.",
+                        max_length=100,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "care_settings",
+                    models.ManyToManyField(blank=True, related_name="providers", to="providers.caresetting"),
+                ),
+                ("languages", models.ManyToManyField(blank=True, related_name="providers", to="providers.language")),
+                (
+                    "medications",
+                    models.ManyToManyField(blank=True, related_name="providers", to="providers.medication"),
+                ),
+                ("modalities", models.ManyToManyField(blank=True, related_name="providers", to="providers.modality")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="providers",
+                        to="providers.organization",
+                    ),
+                ),
+                (
+                    "payment_options",
+                    models.ManyToManyField(blank=True, related_name="providers", to="providers.paymentoption"),
+                ),
+                (
+                    "populations",
+                    models.ManyToManyField(blank=True, related_name="providers", to="providers.population"),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="providers",
+                        to="providers.source",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'pk'],
-                'indexes': [models.Index(fields=['status', 'name'], name='provider_status_name'), models.Index(fields=['status', 'country'], name='provider_status_country')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('source', 'external_id'), name='provider_unique_external_id_per_source', violation_error_message='Another provider from this source already has this external id.'), models.CheckConstraint(condition=models.Q(('latitude__isnull', True), models.Q(('latitude__gte', -90), ('latitude__lte', 90)), _connector='OR'), name='provider_latitude_range'), models.CheckConstraint(condition=models.Q(('longitude__isnull', True), models.Q(('longitude__gte', -180), ('longitude__lte', 180)), _connector='OR'), name='provider_longitude_range'), models.CheckConstraint(condition=models.Q(models.Q(('latitude__isnull', True), ('longitude__isnull', True)), models.Q(('latitude__isnull', False), ('longitude__isnull', False)), _connector='OR'), name='provider_coordinates_together', violation_error_message='Give both latitude and longitude, or neither.')],
+                "ordering": ["name", "pk"],
+                "indexes": [
+                    models.Index(fields=["status", "name"], name="provider_status_name"),
+                    models.Index(fields=["status", "country"], name="provider_status_country"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("external_id", ""), _negated=True),
+                        fields=("source", "external_id"),
+                        name="provider_unique_external_id_per_source",
+                        violation_error_message="Another provider from this source already has this external id.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("latitude__isnull", True),
+                            models.Q(("latitude__gte", -90), ("latitude__lte", 90)),
+                            _connector="OR",
+                        ),
+                        name="provider_latitude_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("longitude__isnull", True),
+                            models.Q(("longitude__gte", -180), ("longitude__lte", 180)),
+                            _connector="OR",
+                        ),
+                        name="provider_longitude_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("latitude__isnull", True), ("longitude__isnull", True)),
+                            models.Q(("latitude__isnull", False), ("longitude__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="provider_coordinates_together",
+                        violation_error_message="Give both latitude and longitude, or neither.",
+                    ),
+                ],
             },
         ),
     ]

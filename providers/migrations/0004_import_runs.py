@@ -6,43 +6,94 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('providers', '0003_curators_group'),
+        ("providers", "0003_curators_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportRun',
+            name="ImportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_name', models.CharField(max_length=255)),
-                ('format', models.CharField(max_length=20)),
-                ('started_by_name', models.CharField(blank=True, help_text='The account or system user that ran the import.', max_length=150, verbose_name='started by')),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField()),
-                ('outcome', models.CharField(choices=[('succeeded', 'Succeeded'), ('partial', 'Succeeded, some records rejected'), ('failed', 'Failed, nothing written')], max_length=10)),
-                ('created', models.PositiveIntegerField(default=0)),
-                ('updated', models.PositiveIntegerField(default=0)),
-                ('unchanged', models.PositiveIntegerField(default=0)),
-                ('rejected', models.PositiveIntegerField(default=0)),
-                ('errors', models.JSONField(blank=True, default=list, help_text='One line per problem found.')),
-                ('unmapped_terms', models.JSONField(blank=True, default=dict, help_text='Source vocabulary with no mapping, and how often it occurred.')),
-                ('source', models.ForeignKey(blank=True, help_text='Empty when the file named its own sources.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='import_runs', to='providers.source')),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='import_runs', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file_name", models.CharField(max_length=255)),
+                ("format", models.CharField(max_length=20)),
+                (
+                    "started_by_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="The account or system user that ran the import.",
+                        max_length=150,
+                        verbose_name="started by",
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("succeeded", "Succeeded"),
+                            ("partial", "Succeeded, some records rejected"),
+                            ("failed", "Failed, nothing written"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("created", models.PositiveIntegerField(default=0)),
+                ("updated", models.PositiveIntegerField(default=0)),
+                ("unchanged", models.PositiveIntegerField(default=0)),
+                ("rejected", models.PositiveIntegerField(default=0)),
+                ("errors", models.JSONField(blank=True, default=list, help_text="One line per problem found.")),
+                (
+                    "unmapped_terms",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Source vocabulary with no mapping, and how often it occurred.",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty when the file named its own sources.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="import_runs",
+                        to="providers.source",
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="import_runs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
+                "ordering": ["-started_at"],
             },
         ),
         migrations.AddField(
-            model_name='provider',
-            name='last_import_run',
-            field=models.ForeignKey(blank=True, editable=False, help_text='The import that last created or changed this listing.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='providers', to='providers.importrun'),
+            model_name="provider",
+            name="last_import_run",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                help_text="The import that last created or changed this listing.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="providers",
+                to="providers.importrun",
+            ),
         ),
         migrations.AddIndex(
-            model_name='importrun',
-            index=models.Index(fields=['-started_at'], name='importrun_started'),
+            model_name="importrun",
+            index=models.Index(fields=["-started_at"], name="importrun_started"),
         ),
     ]

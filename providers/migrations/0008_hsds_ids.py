@@ -27,26 +27,25 @@ def assign_ids(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('providers', '0007_places_and_opening_hours'),
+        ("providers", "0007_places_and_opening_hours"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='hsds_id',
-            field=models.UUIDField(editable=False, null=True, unique=True, verbose_name='HSDS organization id'),
+            model_name="organization",
+            name="hsds_id",
+            field=models.UUIDField(editable=False, null=True, unique=True, verbose_name="HSDS organization id"),
         ),
         migrations.AddField(
-            model_name='provider',
-            name='hsds_id',
-            field=models.UUIDField(editable=False, null=True, unique=True, verbose_name='HSDS service id'),
+            model_name="provider",
+            name="hsds_id",
+            field=models.UUIDField(editable=False, null=True, unique=True, verbose_name="HSDS service id"),
         ),
         migrations.AddField(
-            model_name='provider',
-            name='hsds_service_at_location_id',
-            field=models.UUIDField(editable=False, null=True, unique=True, verbose_name='HSDS service-at-location id'),
+            model_name="provider",
+            name="hsds_service_at_location_id",
+            field=models.UUIDField(editable=False, null=True, unique=True, verbose_name="HSDS service-at-location id"),
         ),
         migrations.RunPython(assign_ids, migrations.RunPython.noop, elidable=True),
     ]

@@ -125,9 +125,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "ordering": ["country", "order", "name"],
-                "constraints": [
-                    models.UniqueConstraint(fields=("country", "name"), name="crisis_line_unique_name")
-                ],
+                "constraints": [models.UniqueConstraint(fields=("country", "name"), name="crisis_line_unique_name")],
             },
         ),
         migrations.RunPython(create_lines, migrations.RunPython.noop),

@@ -1,16 +1,26 @@
-"""Keyword search through the database's full-text index.
+"""Keyword search: fills ``search_text`` for the listings already stored (0018 indexes it).
 
-Fills ``search_text`` for the listings already stored, then creates the index
-(FTS5 on SQLite, a stored tsvector with GIN on PostgreSQL; see
-providers.search_index, which also restores it after later migrations).
+The words are normalised as providers.keywords did when this migration was written, copied
+here so that what the migration does never changes with that module.
 """
+
+import re
+import unicodedata
 
 from django.db import migrations, models
 
-from providers.keywords import listing_text
-from providers.search_index import drop_search_index, ensure_search_index
-
 BATCH = 2000
+WORD = re.compile(r"[^\W_]+")
+
+
+def listing_text(provider, organization_name):
+    parts = (provider.name, organization_name, provider.city, provider.region, provider.description)
+    words = []
+    for part in filter(None, parts):
+        decomposed = unicodedata.normalize("NFKD", part)
+        bare = "".join(character for character in decomposed if not unicodedata.combining(character))
+        words.extend(WORD.findall(bare.casefold()))
+    return " ".join(words)
 
 
 def fill_search_text(apps, schema_editor):
@@ -24,14 +34,6 @@ def fill_search_text(apps, schema_editor):
         last = batch[-1].pk
 
 
-def create_index(apps, schema_editor):
-    ensure_search_index(schema_editor.connection)
-
-
-def drop_index(apps, schema_editor):
-    drop_search_index(schema_editor.connection)
-
-
 class Migration(migrations.Migration):
     dependencies = [("providers", "0014_term_name_translations")]
 
@@ -42,5 +44,4 @@ class Migration(migrations.Migration):
             field=models.TextField(default="", editable=False),
         ),
         migrations.RunPython(fill_search_text, migrations.RunPython.noop, elidable=True),
-        migrations.RunPython(create_index, drop_index),
     ]

@@ -5,19 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('providers', '0015_keyword_search_text'),
+        ("providers", "0015_keyword_search_text"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='provider',
-            name='provider_status_country',
+            model_name="provider",
+            name="provider_status_country",
         ),
         migrations.AddIndex(
-            model_name='provider',
-            index=models.Index(fields=['status', 'country', 'name'], name='provider_status_country_name'),
+            model_name="provider",
+            index=models.Index(fields=["status", "country", "name"], name="provider_status_country_name"),
         ),
     ]

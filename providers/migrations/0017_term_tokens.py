@@ -1,13 +1,10 @@
 """Several term filters (and the country) at once through the full-text index.
 
 Fills ``term_tokens`` (see providers.term_tokens) for the listings already
-stored, in one statement over the term tables, then indexes it (FTS5 on SQLite,
-a stored tsvector with GIN on PostgreSQL; see providers.search_index).
+stored, in one statement over the term tables (0018 indexes it).
 """
 
 from django.db import migrations, models
-
-from providers.search_index import drop_search_index, ensure_search_index
 
 TAXONOMIES = {
     "modality": ("providers_provider_modalities", "modality_id"),
@@ -38,14 +35,6 @@ def fill_term_tokens(apps, schema_editor):
         )
 
 
-def create_index(apps, schema_editor):
-    ensure_search_index(schema_editor.connection)
-
-
-def drop_index(apps, schema_editor):
-    drop_search_index(schema_editor.connection, ["term_tokens"])
-
-
 class Migration(migrations.Migration):
     dependencies = [("providers", "0016_country_name_index")]
 
@@ -56,5 +45,4 @@ class Migration(migrations.Migration):
             field=models.TextField(default="", editable=False),
         ),
         migrations.RunPython(fill_term_tokens, migrations.RunPython.noop, elidable=True),
-        migrations.RunPython(create_index, drop_index),
     ]

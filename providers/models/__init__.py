@@ -4,11 +4,10 @@ from providers.models.not_duplicate import NotDuplicate
 from providers.models.opening_hours import OpeningInterval
 from providers.models.organization import Organization
 from providers.models.pending_import import PendingImport
-from providers.models.provider import TAXONOMY_FIELDS, Provider, attach_terms
+from providers.models.provider import TAXONOMY_FIELDS, Provider
 from providers.models.source import Source
 from providers.models.suggestion import Suggestion
 from providers.models.taxonomy import CareSetting, Language, Medication, Modality, PaymentOption, Population, Term
-from providers.vocabulary import TermLabel
 
 __all__ = [
     "TAXONOMY_FIELDS",
@@ -28,6 +27,4 @@ __all__ = [
     "Source",
     "Suggestion",
     "Term",
-    "TermLabel",
-    "attach_terms",
 ]

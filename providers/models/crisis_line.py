@@ -1,21 +1,17 @@
 """Emergency numbers and crisis or addiction helplines, shown on every page.
 
 Every page needs the lines of one country, so each process keeps the whole
-(small) table in memory, under a version number kept in Django's cache: a page
-reads only that number. Saving or deleting a line drops it, so every app server
-reloads the table.
+(small) table in memory (providers.caching.CRISIS_LINES).
 """
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from directory.versioned import VersionedMemo
+from providers import caching
 from providers.fields import CountryCodeField
 from providers.phones import normalise_phone
 
-CACHE_KEY = "providers:crisis-lines-version"
-CACHE_SECONDS = 3600
 # 988, 112, 116 123, 3114: dialled as they are, never with a country code.
 SHORT_CODE_MAX_DIGITS = 6
 
@@ -48,28 +44,7 @@ def _load_lines():
     return lines
 
 
-_LINES = VersionedMemo(CACHE_KEY, CACHE_SECONDS, _load_lines)
-# Drop the cached lines (a signal receiver).
-forget_crisis_lines = _LINES.forget
-
-
-def language_region(accept_language: str) -> str:
-    """The country of the browser's most preferred language that names one, or "".
-
-    Reads an Accept-Language header: "pt-BR,pt;q=0.9,en;q=0.8" gives "BR". Only the
-    region is taken from it; the page's language comes from its URL.
-    """
-    preferences = []
-    for position, entry in enumerate((accept_language or "")[:500].split(",")):
-        tag, _, quality = entry.strip().partition(";q=")
-        try:
-            weight = float(quality) if quality else 1.0
-        except ValueError:
-            continue
-        _language, _, region = tag.strip().partition("-")
-        if len(region) == 2 and region.isalpha() and weight > 0:
-            preferences.append((-weight, position, region.upper()))
-    return min(preferences)[2] if preferences else ""
+_LINES = caching.ProcessCopy(caching.CRISIS_LINES, _load_lines)
 
 
 class CrisisLine(models.Model):

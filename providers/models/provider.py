@@ -6,7 +6,7 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import models
 from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
 from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 from simple_history.models import HistoricalRecords
 
-from providers import hsds_ids, keywords, phones, places, search_index, term_tokens, vocabulary
+from providers import hsds_ids, keywords, phones, places, search_index, term_tokens
 from providers.fields import CountryCodeField
 from providers.models.history import ProviderHistoryExtras
 from providers.models.organization import Organization
@@ -54,7 +54,11 @@ def stale_period() -> str:
         return gettext("a year")
     if months % 12 == 0:
         return ngettext("%(count)d year", "%(count)d years", months // 12) % {"count": months // 12}
-    return gettext("a month") if months == 1 else ngettext("%(count)d month", "%(count)d months", months) % {"count": months}
+    return (
+        gettext("a month")
+        if months == 1
+        else ngettext("%(count)d month", "%(count)d months", months) % {"count": months}
+    )
 
 
 class ProviderQuerySet(models.QuerySet):
@@ -104,26 +108,46 @@ class ProviderQuerySet(models.QuerySet):
         self.refresh_term_tokens()
 
     def refresh_term_tokens(self):
-        """Recompute ``term_tokens`` of these listings from their terms (after the terms changed); returns
+        """Recompute ``term_tokens`` of these listings from their country and the term tables; returns
         {id: tokens} of each."""
         listings = {provider.pk: provider for provider in self.only("pk", "country", "term_tokens")}
-        terms = {pk: {} for pk in listings}
-        selects = []
-        for param, field in TAXONOMY_FIELDS.items():
-            relation = Provider._meta.get_field(field)
-            term = relation.m2m_reverse_field_name() + "_id"
-            held = relation.remote_field.through.objects.filter(provider_id__in=self.values("pk"))
-            selects.append(held.annotate(param=Value(param)).values_list("provider_id", "param", term).order_by())
-        for provider_id, param, term_id in selects[0].union(*selects[1:], all=True):
-            terms[provider_id].setdefault(param, []).append(term_id)
+        held = self.held_terms()
         changed = []
         for pk, provider in listings.items():
-            text = term_tokens.tokens_text(provider.country, terms[pk])
+            text = term_tokens.tokens_text(provider.country, held.get(pk, {}))
             if text != provider.term_tokens:
                 provider.term_tokens = text
                 changed.append(provider)
         self.model.objects.using(self.db).bulk_update(changed, ["term_tokens"], batch_size=500)
         return {pk: provider.term_tokens for pk, provider in listings.items()}
+
+    def with_drifted_indexed_text(self, chunk_size=2000):
+        """Ids of these listings whose stored ``search_text`` or ``term_tokens`` differ from what their
+        fields, organisation and terms give now (a write that bypassed providers.signals)."""
+        drifted = []
+        listings = self.select_related("organization").order_by("pk")
+        last = 0
+        while chunk := list(listings.filter(pk__gt=last)[:chunk_size]):
+            held = self.model.objects.using(self.db).filter(pk__in=[listing.pk for listing in chunk]).held_terms()
+            for listing in chunk:
+                tokens = term_tokens.tokens_text(listing.country, held.get(listing.pk, {}))
+                if listing.search_text != listing.listing_text() or listing.term_tokens != tokens:
+                    drifted.append(listing.pk)
+            last = chunk[-1].pk
+        return drifted
+
+    def held_terms(self):
+        """{listing id: {search parameter: term ids}} of these listings, as the term tables hold them, in one query."""
+        selects = []
+        for param, field in TAXONOMY_FIELDS.items():
+            relation = Provider._meta.get_field(field)
+            term = relation.m2m_reverse_field_name() + "_id"
+            held = relation.remote_field.through.objects.using(self.db).filter(provider_id__in=self.values("pk"))
+            selects.append(held.annotate(param=Value(param)).values_list("provider_id", "param", term).order_by())
+        terms = {}
+        for provider_id, param, term_id in selects[0].union(*selects[1:], all=True):
+            terms.setdefault(provider_id, {}).setdefault(param, []).append(term_id)
+        return terms
 
     def matching_keywords(self, text):
         """Listings holding every word of ``text`` in their name, organisation, city, region or
@@ -183,37 +207,6 @@ class ProviderQuerySet(models.QuerySet):
         """Listings due for verification on ``today``: never verified, or not for VERIFICATION_STALE_MONTHS."""
         return self.filter(Q(last_verified__isnull=True) | Q(last_verified__lte=stale_cutoff(today)))
 
-    def update_with_history(self, *, user, channel, reason, **values):
-        """``update(**values)`` that also records a version of each provider, in a few queries per 500.
-
-        ``update()`` sends no signals, so django-simple-history would record nothing.
-        Returns the number of providers updated.
-        """
-        # Imported here: both build on the models.
-        from providers.freshness import listings_changed
-        from providers.history import record_versions
-
-        with transaction.atomic():
-            providers = list(self)
-            now = timezone.now()
-            # Batches keep each statement under SQLite's limit on parameters.
-            for start in range(0, len(providers), 500):
-                batch = providers[start : start + 500]
-                Provider.objects.filter(pk__in=[provider.pk for provider in batch]).update(updated_at=now, **values)
-                for provider in batch:
-                    for name, value in {**values, "updated_at": now}.items():
-                        setattr(provider, name, value)
-                record_versions(batch, user=user, channel=channel, reason=reason, when=now)
-        # update() sends no signals.
-        listings_changed()
-        return len(providers)
-
-    def open_at(self, now):
-        # Imported here: providers.hours builds on the models.
-        from providers.hours import open_now_filter
-
-        return open_now_filter(self, now)
-
 
 class Provider(models.Model):
     """One place where treatment is given."""
@@ -229,7 +222,8 @@ class Provider(models.Model):
         unique=True,
         blank=True,
         allow_unicode=True,
-        help_text="Part of the listing's address. Leave empty to build it from the name; do not change it once published.",
+        help_text="Part of the listing's address. Leave empty to build it from the name; "
+        "do not change it once published.",
     )
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="providers"
@@ -249,7 +243,8 @@ class Provider(models.Model):
         max_length=64,
         blank=True,
         validators=[validate_time_zone],
-        help_text="IANA time zone for opening hours, e.g. Africa/Nairobi. Left empty, it is filled from the coordinates.",
+        help_text="IANA time zone for opening hours, e.g. Africa/Nairobi. "
+        "Left empty, it is filled from the coordinates.",
     )
 
     phone = models.CharField("main phone", max_length=40, blank=True)
@@ -264,10 +259,10 @@ class Provider(models.Model):
     medications = models.ManyToManyField(Medication, blank=True, related_name="providers")
     payment_options = models.ManyToManyField(PaymentOption, blank=True, related_name="providers")
     populations = models.ManyToManyField(Population, blank=True, related_name="providers")
-    # The words a keyword search looks through (see providers.keywords), kept by fill_indexed_text.
+    # The words a keyword search looks through (see providers.keywords), kept by providers.signals.
     search_text = models.TextField(default="", editable=False)
     # The country and terms as words for the full-text index (see providers.term_tokens), kept by
-    # fill_indexed_text and the receivers of term changes.
+    # providers.signals.
     term_tokens = models.TextField(default="", editable=False)
     # None means the source does not say; a person deserves "unknown", not a guessed "no".
     telehealth = models.BooleanField("offers telehealth", null=True, blank=True)
@@ -298,7 +293,13 @@ class Provider(models.Model):
     )
     # Frozen when the listing is created, so partners' references survive renamed slugs and sources.
     hsds_id = models.UUIDField("HSDS service id", unique=True, null=True, editable=False)
-    hsds_service_at_location_id = models.UUIDField("HSDS service-at-location id", unique=True, null=True, editable=False)
+    hsds_service_at_location_id = models.UUIDField(
+        "HSDS service-at-location id", unique=True, null=True, editable=False
+    )
+    # Stored for every listing, as it may lose its organization; a placeholder is looked up by it (one query).
+    hsds_placeholder_organization_id = models.UUIDField(
+        "HSDS id of the organization standing in for it", db_index=True, null=True, editable=False
+    )
     last_import_run = models.ForeignKey(
         "providers.ImportRun",
         null=True,
@@ -372,7 +373,9 @@ class Provider(models.Model):
             except ValidationError as error:
                 errors[field] = error
         if (self.latitude is None) != (self.longitude is None):
-            errors["longitude" if self.longitude is None else "latitude"] = "Give both latitude and longitude, or neither."
+            errors["longitude" if self.longitude is None else "latitude"] = (
+                "Give both latitude and longitude, or neither."
+            )
         # source_id first: it answers without a query whenever a source is saved.
         if self.external_id and self.source_id is None and self.source is None:
             errors["source"] = "A record with an external id must name its source."
@@ -386,7 +389,7 @@ class Provider(models.Model):
             self.time_zone = places.time_zone_at(self.latitude, self.longitude)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and keywords.SEARCHED_FIELDS.intersection(update_fields):
-            # fill_indexed_text recomputes it; it is written only if named.
+            # providers.signals derives it again; it is written only if named.
             kwargs["update_fields"] = {*update_fields, "search_text"}
         if update_fields is not None and "country" in update_fields:
             kwargs["update_fields"] = {*kwargs["update_fields"], "term_tokens"}
@@ -398,6 +401,9 @@ class Provider(models.Model):
             source_slug = self.source.slug if self.source is not None else ""
             self.hsds_id = uuid.UUID(hsds_ids.service_id(source_slug, self.external_id, self.slug))
             self.hsds_service_at_location_id = uuid.UUID(hsds_ids.service_at_location_id(str(self.hsds_id)))
+        # Also for a listing loaded with its service id but not this one (a fixture from before it existed).
+        if self.hsds_placeholder_organization_id is None:
+            self.hsds_placeholder_organization_id = uuid.UUID(hsds_ids.placeholder_organization_id(str(self.hsds_id)))
 
     @staticmethod
     def slug_base(text):
@@ -503,48 +509,3 @@ def great_circle_km_expression(latitude, longitude):
     half_d_lambda = (Radians(F("longitude")) - Value(math.radians(longitude))) / 2
     a = Power(Sin(half_d_phi), 2) + Value(math.cos(phi_0)) * Cos(phi) * Power(Sin(half_d_lambda), 2)
     return ExpressionWrapper(2 * places.EARTH_RADIUS_KM * ASin(Sqrt(a)), output_field=models.FloatField())
-
-
-def attach_terms(providers, fields=tuple(TAXONOMY_FIELDS.values())):
-    """Set ``provider.terms[field]`` to its TermLabels for every provider, without a query.
-
-    The term ids come from each listing's term tokens, their names from the vocabulary
-    every process keeps (providers.vocabulary), which keeps search and provider pages,
-    the APIs and exports at a constant, small query count.
-    """
-    providers = list(providers)
-    for provider in providers:
-        held = term_tokens.held_terms(provider.term_tokens)
-        provider.terms = vocabulary.labels({TAXONOMY_FIELDS[param]: ids for param, ids in held.items()}, fields)
-    return providers
-
-
-def term_labels(ids, fields=tuple(TAXONOMY_FIELDS.values())):
-    """{provider id: {field: [TermLabel, ...]}} for the providers ``ids`` as the term tables hold them now,
-    in one query (history's snapshots; pages use attach_terms).
-    """
-    held = {pk: {field: [] for field in fields} for pk in ids}
-    if not ids or not fields:
-        return held
-    placeholders = ", ".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(_terms_sql(fields).format(ids=placeholders), list(ids) * len(fields))
-        for provider_id, field, term_id in cursor.fetchall():
-            held[provider_id][field].append(term_id)
-    return {pk: vocabulary.labels(terms, fields) for pk, terms in held.items()}
-
-
-@functools.cache
-def _terms_sql(fields):
-    """The UNION behind term_labels, written once: composing it through the ORM cost more than running it."""
-    quote = connection.ops.quote_name
-    selects = []
-    for field in fields:
-        relation = Provider._meta.get_field(field)
-        through = relation.remote_field.through
-        term_column = through._meta.get_field(relation.m2m_reverse_field_name()).column
-        selects.append(
-            f"SELECT {quote('provider_id')}, '{field}', {quote(term_column)} FROM {quote(through._meta.db_table)} "
-            f"WHERE {quote('provider_id')} IN ({{ids}})"
-        )
-    return " UNION ALL ".join(selects)

@@ -51,7 +51,8 @@ class Suggestion(models.Model):
 
     # The listing fields a visitor may propose values for; the curator applies them on acceptance.
     PROPOSABLE_FIELDS = (
-        "name", "phone", "website", "email", "street_address", "city", "region", "postal_code", "country", "description",
+        "name", "phone", "website", "email", "street_address",
+        "city", "region", "postal_code", "country", "description",
     )  # fmt: skip
     MESSAGE_MAX_LENGTH = 2000
 

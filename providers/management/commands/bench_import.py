@@ -112,10 +112,10 @@ class Command(BaseCommand):
                 with open(path, "w", encoding="utf-8", newline="") as handle:
                     ours.write_csv(iter_export_records(Provider.objects.all()), handle)
                 self._clear()
-                results["samhsa_csv_validate_s"] = self._median(
-                    repeat, lambda: self._import("csv", path, dry_run=True)
-                )
-            results["samhsa_csv_validated_rows_per_s"] = round(results["samhsa_rows"] / results["samhsa_csv_validate_s"])
+                results["samhsa_csv_validate_s"] = self._median(repeat, lambda: self._import("csv", path, dry_run=True))
+            results["samhsa_csv_validated_rows_per_s"] = round(
+                results["samhsa_rows"] / results["samhsa_csv_validate_s"]
+            )
         self._clear()
         for name, value in results.items():
             self.stdout.write(f"{name:26} {value}")

@@ -22,10 +22,10 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from providers import places
-from providers.fields import COUNTRY_CODES
-from providers.filters import ProviderFilter
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import TERM_FIELDS, Record
+from providers.fields import COUNTRY_CODES
+from providers.filters import ProviderFilter
 from providers.management.commands.bench_import import TERMS
 from providers.models import Provider
 
@@ -109,10 +109,12 @@ def bench_scenarios(rng):
         "payment": lambda: search + "payment=" + term("payment_options"),
         "population": lambda: search + "population=" + term("populations"),
         "language": lambda: search + "language=" + term("languages"),
-        "country + modality + setting": lambda: search
-        + f"country={rng.choice(countries)}&modality={term('modalities')}&setting={term('care_settings')}",
-        "modality + payment + population": lambda: search
-        + f"modality={term('modalities')}&payment={term('payment_options')}&population={term('populations')}",
+        "country + modality + setting": lambda: (
+            search + f"country={rng.choice(countries)}&modality={term('modalities')}&setting={term('care_settings')}"
+        ),
+        "modality + payment + population": lambda: (
+            search + f"modality={term('modalities')}&payment={term('payment_options')}&population={term('populations')}"
+        ),
         "keyword (a city)": lambda: search + "q=" + rng.choice(cities).name,
         "near 50 km (lat,lon)": lambda: search + near_coordinates(),
         "near 50 km (city name)": lambda: search + f"near={rng.choice(cities).name}&radius=50",
@@ -129,7 +131,7 @@ def bench_scenarios(rng):
 
 def percentile(timings, share):
     ordered = sorted(timings)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 class Command(BaseCommand):
@@ -173,7 +175,8 @@ class Command(BaseCommand):
             row = results["scenarios"][name]
             matched = "" if row["mean_results"] is None else f"   results {row['mean_results']:.0f} on average"
             self.stdout.write(
-                f"{name:32} p50 {row['p50_ms']:6.1f} ms   p95 {row['p95_ms']:6.1f} ms   queries {row['queries']}{matched}"
+                f"{name:32} p50 {row['p50_ms']:6.1f} ms   p95 {row['p95_ms']:6.1f} ms   "
+                f"queries {row['queries']}{matched}"
             )
         if output:
             output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

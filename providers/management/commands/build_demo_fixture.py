@@ -26,9 +26,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--input", type=Path, default=DEFAULT_INPUT, help="SAMHSA directory CSV.")
         parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
-        parser.add_argument("--every", type=int, default=40, help="Keep every Nth row (default 40: about 300 providers).")
         parser.add_argument(
-            "--as-of", default="2026-11-24T00:00:00Z", help="Timestamp written as created/updated (the conversion date)."
+            "--every", type=int, default=40, help="Keep every Nth row (default 40: about 300 providers)."
+        )
+        parser.add_argument(
+            "--as-of",
+            default="2026-11-24T00:00:00Z",
+            help="Timestamp written as created/updated (the conversion date).",
         )
 
     def handle(self, *args, input, output, every, as_of, **options):
@@ -81,11 +85,15 @@ class Command(BaseCommand):
         try:
             provider.full_clean(exclude=["slug"], validate_unique=False, validate_constraints=False)
         except ValidationError as error:
-            raise CommandError(f"record {record.number} (external id {record.external_id}): {error.message_dict}") from None
+            raise CommandError(
+                f"record {record.number} (external id {record.external_id}): {error.message_dict}"
+            ) from None
         for field, values in record.terms.items():
             missing = set(values) - known_terms[field]
             if missing:
-                raise CommandError(f"record {record.number}: unknown {field} terms {sorted(missing)}; run migrate first.")
+                raise CommandError(
+                    f"record {record.number}: unknown {field} terms {sorted(missing)}; run migrate first."
+                )
         slug = first_free(Provider.slug_base(f"{fields['name']} {fields['city']}"), slugs)
         data = {name: getattr(provider, name) for name in fields}
         data["country"] = provider.country.code

@@ -20,7 +20,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=["csv", "json", "hsds"], required=True)
         parser.add_argument(
-            "--output", type=Path, required=True, help="File to write; for hsds a folder, or a .zip when it ends in .zip."
+            "--output",
+            type=Path,
+            required=True,
+            help="File to write; for hsds a folder, or a .zip when it ends in .zip.",
         )
         parser.add_argument(
             "--include-unpublished", action="store_true", help="Export drafts and archived listings too."

@@ -19,11 +19,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path, help="File, folder (HSDS data package) or .zip to import.")
         parser.add_argument("--format", choices=sorted(FORMATS), help="The file's format; detected when omitted.")
-        parser.add_argument("--source", default="", help="Source slug for every record (required when the format names none).")
+        parser.add_argument(
+            "--source", default="", help="Source slug for every record (required when the format names none)."
+        )
         parser.add_argument("--country", default="", help="ISO 3166-1 code for records that carry no country.")
-        parser.add_argument("--status", choices=[status.value for status in Provider.Status], default="", help="Status for every imported record (default: the file's, else published).")
-        parser.add_argument("--dry-run", action="store_true", help="Validate and show what would change; write nothing.")
-        parser.add_argument("--skip-invalid", action="store_true", help="Write the valid records and list the rejected ones.")
+        parser.add_argument(
+            "--status",
+            choices=[status.value for status in Provider.Status],
+            default="",
+            help="Status for every imported record (default: the file's, else published).",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Validate and show what would change; write nothing."
+        )
+        parser.add_argument(
+            "--skip-invalid", action="store_true", help="Write the valid records and list the rejected ones."
+        )
 
     def handle(self, *args, path, format, source, country, status, dry_run, skip_invalid, **options):
         country = country.strip().upper()
