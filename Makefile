@@ -75,7 +75,7 @@ bench-import: install
 # Search benchmark (server time per request) over BENCH_PROVIDERS synthetic providers, with production
 # settings (cached templates, compressed static files) on scratch databases; see docs/PERFORMANCE.md.
 BENCH_PROVIDERS ?= 100000
-BENCH_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=benchmark-only-secret-key-0123456789abcdef DJANGO_ALLOWED_HOSTS=localhost DJANGO_SECURE_SSL_REDIRECT=0 API_ANONYMOUS_RATE=1000000/minute
+BENCH_ENV := DJANGO_DEBUG=0 DJANGO_DEVTOOLS=1 DJANGO_SECRET_KEY=benchmark-only-secret-key-0123456789abcdef DJANGO_ALLOWED_HOSTS=localhost DJANGO_SECURE_SSL_REDIRECT=0 API_ANONYMOUS_RATE=1000000/minute
 BENCH_SEARCH_SQLITE_URL := sqlite:///$(CURDIR)/bench/search.sqlite3
 BENCH_SEARCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/directory_bench_search
 

@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "csp",
     "providers",
 ]
+# Benchmarks, the load test, Lighthouse and the demo fixture builder (devtools/): on development
+# machines and for `make bench`, never on a production server.
+if env_bool("DJANGO_DEVTOOLS", DEBUG):
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     # First, before anything reads the database: marks anonymous GETs whose reads may go to the

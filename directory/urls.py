@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from directory import health, views
-from providers import suggestions
+from providers import views as provider_views
 
 admin.site.site_header = "Treatment directory — curation"
 admin.site.site_title = "Treatment directory curation"
@@ -13,7 +13,7 @@ handler400 = "directory.views.bad_request"
 
 urlpatterns = [
     # Before admin.site.urls, whose provider pages would take "duplicates" for a provider id.
-    path("admin/providers/provider/duplicates/", include("providers.admin_duplicates")),
+    path("admin/providers/provider/duplicates/", include("providers.admin.duplicates")),
     path("admin/", admin.site.urls),
     path("api/", include("providers.api.urls")),
     # For load balancers: answers 503 when a database is unreachable (a cache outage is "degraded", 200).
@@ -26,7 +26,7 @@ urlpatterns += i18n_patterns(
     path("about/", views.about, name="about"),
     path("crisis-lines/", views.crisis_lines, name="crisis_lines"),
     path("providers/", include("providers.urls")),
-    path("suggest/", suggestions.suggest_provider, name="suggest_provider"),
-    path("suggest/thanks/", suggestions.thanks, name="suggestion_thanks"),
+    path("suggest/", provider_views.suggest_provider, name="suggest_provider"),
+    path("suggest/thanks/", provider_views.thanks, name="suggestion_thanks"),
     prefix_default_language=False,
 )

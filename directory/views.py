@@ -3,8 +3,8 @@ from django.shortcuts import render
 from django.views import defaults
 
 from providers.caching import cached_page
-from providers.filters import ProviderFilter, published_totals
 from providers.models import CrisisLine, Suggestion
+from providers.search.filters import ProviderFilter, published_totals
 
 
 @cached_page

@@ -16,6 +16,6 @@ class ProvidersConfig(AppConfig):
 
 def gather_statistics(sender, using, **kwargs):
     """A migration that rebuilds a table on SQLite drops its planner statistics: gather them again."""
-    from providers.statistics import ensure_statistics
+    from providers.search.planner_statistics import ensure_statistics
 
     ensure_statistics(connections[using])

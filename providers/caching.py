@@ -18,7 +18,7 @@ crisis lines                  ``providers:crisis-lines-version`` 3600 s         
 ============================  ===============================  ==================  ===========================
 
 Kept by each process for a time, per database (KEYWORD_STATISTICS): PostgreSQL's statistics of
-the keyword index (providers.search_index), 600 s; nothing forgets them, since they change only
+the keyword index (providers.models.search_index), 600 s; nothing forgets them, since they change only
 when PostgreSQL gathers them again.
 
 "Listings change" means any listing, organisation, source, opening hours, term or crisis line
@@ -31,7 +31,7 @@ only inside the transaction, a visitor arriving before the commit would read the
 them again for their whole lifetime.
 
 Besides these, a few pure functions keep their answers per process (``functools.cache``): the
-gazetteer (providers.places), country names in each language (providers.filters), a provider
+gazetteer (providers.search.places), country names in each language (providers.search.filters), a provider
 page's address around its slug and the SQL of ``term_labels`` (providers.models.provider). They
 depend on code and packages only, never on data, so nothing needs to forget them.
 """

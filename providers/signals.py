@@ -3,7 +3,7 @@ revert, ``loaddata`` (raw saves included) or the shell.
 
 - Caches are forgotten when the change commits (providers.caching lists what each change forgets).
 - A listing's indexed text is derived again: ``search_text`` from its own fields and its
-  organisation's name, ``term_tokens`` from its country and the term tables (providers.term_tokens).
+  organisation's name, ``term_tokens`` from its country and the term tables (providers.models.term_tokens).
   They are written in the same transaction as the change, so a listing and its indexed text
   commit together. The importer writes both itself, derived by the same functions, with its rows.
 - Each version django-simple-history records gets its channel, terms and hours.
@@ -13,9 +13,9 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
 
-from providers import caching, term_tokens
-from providers.history import fill_history_extras
-from providers.models import TAXONOMY_FIELDS, CrisisLine, OpeningInterval, Organization, Provider, Source
+from providers import caching
+from providers.curation.history import fill_history_extras
+from providers.models import TAXONOMY_FIELDS, CrisisLine, OpeningInterval, Organization, Provider, Source, term_tokens
 
 TERM_MODELS = [Provider._meta.get_field(field).related_model for field in TAXONOMY_FIELDS.values()]
 TERM_TABLES = [Provider._meta.get_field(field).remote_field.through for field in TAXONOMY_FIELDS.values()]

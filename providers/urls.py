@@ -1,6 +1,6 @@
 from django.urls import path
 
-from providers import suggestions, views
+from providers import views
 
 app_name = "providers"
 
@@ -9,5 +9,5 @@ urlpatterns = [
     path("export.csv", views.provider_export, name="export"),
     # str, not slug: provider slugs may be Unicode.
     path("<str:slug>/", views.provider_detail, name="detail"),
-    path("<str:slug>/suggest/", suggestions.suggest_correction, name="suggest"),
+    path("<str:slug>/suggest/", views.suggest_correction, name="suggest"),
 ]

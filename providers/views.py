@@ -1,19 +1,24 @@
 import csv
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
+from django.views.decorators.http import require_http_methods
 
-from providers.admin_roles import may_preview
+from providers.admin.roles import may_preview
 from providers.caching import cached_page
-from providers.exchange import ours
+from providers.exchange.formats import ours
 from providers.exchange.records import iter_export_records
-from providers.filters import ProviderFilter
-from providers.hours import attach_hours
+from providers.forms import CorrectionForm, NewProviderForm
 from providers.models import Provider
-from providers.paging import CappedPaginator
-from providers.vocabulary import attach_terms
+from providers.search.filters import ProviderFilter
+from providers.search.hours import attach_hours
+from providers.search.paging import CappedPaginator
+from providers.search.vocabulary import attach_terms
+from providers.visitor import client_ip
 
 # Labels shown on each search result; the rest are on the provider's page.
 RESULT_TAXONOMIES = ("modalities", "care_settings")
@@ -66,3 +71,56 @@ def provider_export(request):
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="providers.csv"'
     return response
+
+
+# Suggestions from the public
+
+
+def allow_suggestion(request):
+    """Count one suggestion from the visitor's address; False once it has sent its allowance this period.
+
+    The count is kept under a keyed hash of the address, so the address itself
+    is never stored, and the hash means nothing without the secret key.
+    """
+    key = "suggestions:sent:" + salted_hmac("providers.suggestions.rate-limit", client_ip(request)).hexdigest()
+    period = settings.SUGGESTION_RATE_PERIOD
+    cache.add(key, 0, period)
+    try:
+        sent = cache.incr(key)
+    except ValueError:
+        # The count expired between add() and incr(): this is the first of a new period.
+        cache.set(key, 1, period)
+        sent = 1
+    return sent <= settings.SUGGESTION_RATE_LIMIT
+
+
+def _suggestion_page(request, form_class, template, context, **form_options):
+    form = form_class(request.POST if request.method == "POST" else None, **form_options)
+    if form.is_bound and form.is_valid():
+        if not allow_suggestion(request):
+            response = render(request, "providers/suggestions/too_many.html", context, status=429)
+            response["Retry-After"] = str(settings.SUGGESTION_RATE_PERIOD)
+            return response
+        # A filled honeypot gets the same thanks as a person, so the software learns nothing.
+        if not form.is_from_a_robot:
+            suggestion = form.save()
+            suggestion.notify_curators(request.build_absolute_uri(suggestion.admin_url))
+        return redirect("suggestion_thanks")
+    return render(request, template, {**context, "form": form})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def suggest_correction(request, slug):
+    provider = get_object_or_404(Provider.objects.published(), slug=slug)
+    return _suggestion_page(
+        request, CorrectionForm, "providers/suggestions/correction.html", {"provider": provider}, provider=provider
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def suggest_provider(request):
+    return _suggestion_page(request, NewProviderForm, "providers/suggestions/new_provider.html", {})
+
+
+def thanks(request):
+    return render(request, "providers/suggestions/thanks.html")

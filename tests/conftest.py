@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.db import connection
 
-from providers import vocabulary
 from providers.models import TAXONOMY_FIELDS, CrisisLine, Provider, Source
+from providers.search import vocabulary
 
 # With REDIS_URL set the tests share one Redis database, and cache.clear() would empty it for
 # every pytest-xdist worker at once: each worker keeps its keys under its own prefix and clears

@@ -1,6 +1,6 @@
 """The read-only Open Referral HSDS 3.0 API, /api/hsds/: our published providers as HSDS services.
 
-Documents come from the same writer as the HSDS export (providers.exchange.hsds), so ids and
+Documents come from the same writer as the HSDS export (providers.exchange.formats.hsds), so ids and
 content match the export. Ids are stored (indexed) on providers and organizations, so a lookup by id
 is one query.
 """
@@ -18,11 +18,11 @@ from rest_framework.views import APIView
 
 from providers.api.pagination import MAX_PAGE_NUMBER, positive_int
 from providers.api.views import PublicReadOnlyMixin
-from providers.exchange import hsds
+from providers.exchange.formats import hsds
 from providers.exchange.records import ORGANIZATION_FIELDS, iter_export_records, record_from_provider
-from providers.filters import ProviderFilter
 from providers.models import Organization, Provider
-from providers.vocabulary import attach_terms
+from providers.search.filters import ProviderFilter
+from providers.search.vocabulary import attach_terms
 
 HSDS_VERSION = "3.0"
 PROFILE_URL = "https://openreferral.org/"

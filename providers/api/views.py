@@ -12,9 +12,9 @@ from rest_framework.response import Response
 
 from providers.api.pagination import PageWithoutCount
 from providers.api.serializers import CountrySerializer, ProviderSerializer, TermSerializer
-from providers.filters import ProviderFilter
 from providers.models import Provider
-from providers.vocabulary import attach_terms
+from providers.search.filters import ProviderFilter
+from providers.search.vocabulary import attach_terms
 
 # Public data changes rarely; shared caches may keep a response this long.
 PUBLIC_MAX_AGE = 300

@@ -20,7 +20,6 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.text import slugify
 
-from providers import keywords, places, term_tokens
 from providers.caching import listings_changed
 from providers.exchange.records import (
     ORGANIZATION_FIELDS,
@@ -30,10 +29,20 @@ from providers.exchange.records import (
     Record,
     no_cyclic_garbage_collection,
 )
-from providers.models import TAXONOMY_FIELDS, ImportRun, OpeningInterval, Organization, Provider, Source
+from providers.models import (
+    TAXONOMY_FIELDS,
+    ImportRun,
+    OpeningInterval,
+    Organization,
+    Provider,
+    Source,
+    keywords,
+    term_tokens,
+)
 from providers.models.history import ProviderHistoryExtras
-from providers.naming import first_free
-from providers.statistics import refresh_statistics
+from providers.models.naming import first_free
+from providers.search import places
+from providers.search.planner_statistics import refresh_statistics
 
 # Model fields the importer does not validate per record: it sets or checks them itself, once per file.
 _NOT_VALIDATED = ["id", "slug", "organization", "source", "last_import_run", "created_at", "updated_at"]
@@ -521,7 +530,7 @@ def _write(report, context):
 
 
 def _term_tokens(change, context):
-    """The listing's term tokens (see providers.term_tokens) as this import leaves its country and terms."""
+    """The listing's term tokens (see providers.models.term_tokens) as this import leaves its country and terms."""
     stored_terms = context.existing_terms.get(change.provider.pk, {})
     return term_tokens.tokens_text(
         change.provider.country,

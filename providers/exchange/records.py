@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from providers.models import TAXONOMY_FIELDS
-from providers.vocabulary import attach_terms
+from providers.search.vocabulary import attach_terms
 
 # Provider fields a record may carry, in the column order of our CSV.
 SCALAR_FIELDS = (

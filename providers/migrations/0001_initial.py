@@ -4,8 +4,8 @@ import django.core.validators
 import django.db.models.deletion
 from django.db import migrations, models
 
-import providers.fields
-import providers.validators
+import providers.models.fields
+import providers.models.validators
 
 
 class Migration(migrations.Migration):
@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                         help_text="Two-letter ISO 639-1 code, such as en or es.",
                         max_length=2,
                         unique=True,
-                        validators=[providers.validators.validate_language_code],
+                        validators=[providers.models.validators.validate_language_code],
                         verbose_name="ISO 639-1 code",
                     ),
                 ),
@@ -187,7 +187,7 @@ class Migration(migrations.Migration):
                         max_length=10,
                     ),
                 ),
-                ("country", providers.fields.CountryCodeField(max_length=2)),
+                ("country", providers.models.fields.CountryCodeField(max_length=2)),
                 ("region", models.CharField(blank=True, max_length=100, verbose_name="region or state")),
                 ("city", models.CharField(blank=True, max_length=100)),
                 ("street_address", models.CharField(blank=True, max_length=200)),
@@ -202,7 +202,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         null=True,
                         validators=[
-                            providers.validators.validate_finite,
+                            providers.models.validators.validate_finite,
                             django.core.validators.MinValueValidator(-90.0),
                             django.core.validators.MaxValueValidator(90.0),
                         ],
@@ -214,7 +214,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         null=True,
                         validators=[
-                            providers.validators.validate_finite,
+                            providers.models.validators.validate_finite,
                             django.core.validators.MinValueValidator(-180.0),
                             django.core.validators.MaxValueValidator(180.0),
                         ],

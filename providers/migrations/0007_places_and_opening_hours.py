@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-import providers.validators
+import providers.models.validators
 
 
 class Migration(migrations.Migration):
@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="IANA time zone for opening hours, e.g. Africa/Nairobi. Left empty, it is filled from the coordinates.",
                 max_length=64,
-                validators=[providers.validators.validate_time_zone],
+                validators=[providers.models.validators.validate_time_zone],
             ),
         ),
         migrations.AddIndex(

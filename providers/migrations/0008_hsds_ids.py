@@ -3,7 +3,7 @@ import uuid
 
 from django.db import migrations, models
 
-# The ids the HSDS export already published for these rows (providers.hsds_ids, frozen here as migrations must be).
+# The ids the HSDS export already published for these rows (providers.models.hsds_ids, frozen here as migrations must be).
 NAMESPACE = uuid.UUID("1fe6c795-841b-45e8-b778-c7fe5a618af9")
 
 

@@ -4,8 +4,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-import providers.fields
-import providers.validators
+import providers.models.fields
+import providers.models.validators
 
 
 class Migration(migrations.Migration):
@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
                         max_length=10,
                     ),
                 ),
-                ("country", providers.fields.CountryCodeField(max_length=2)),
+                ("country", providers.models.fields.CountryCodeField(max_length=2)),
                 ("region", models.CharField(blank=True, max_length=100, verbose_name="region or state")),
                 ("city", models.CharField(blank=True, max_length=100)),
                 ("street_address", models.CharField(blank=True, max_length=200)),
@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         null=True,
                         validators=[
-                            providers.validators.validate_finite,
+                            providers.models.validators.validate_finite,
                             django.core.validators.MinValueValidator(-90.0),
                             django.core.validators.MaxValueValidator(90.0),
                         ],
@@ -119,7 +119,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         null=True,
                         validators=[
-                            providers.validators.validate_finite,
+                            providers.models.validators.validate_finite,
                             django.core.validators.MinValueValidator(-180.0),
                             django.core.validators.MaxValueValidator(180.0),
                         ],
@@ -131,7 +131,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="IANA time zone for opening hours, e.g. Africa/Nairobi. Left empty, it is filled from the coordinates.",
                         max_length=64,
-                        validators=[providers.validators.validate_time_zone],
+                        validators=[providers.models.validators.validate_time_zone],
                     ),
                 ),
                 ("phone", models.CharField(blank=True, max_length=40, verbose_name="main phone")),

@@ -1,7 +1,7 @@
 """Create the Partner importers group, and let curators edit opening hours.
 
 Partner importers add, change and view listings and import files; the admin
-narrows them to the sources they are a partner user of (providers.admin_roles).
+narrows them to the sources they are a partner user of (providers.admin.roles).
 They may view organizations, to pick one for a listing, but change none, and get
 nothing on vocabularies, sources, suggestions or accounts. Both roles edit a
 listing's opening hours, which its form holds inline and 0003 left out;

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
-import providers.fields
+import providers.models.fields
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "crisis_lines.json"
 FIELDS = ("kind", "phone", "hours", "notes", "source_url", "checked_on", "order")
@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 (
                     "country",
-                    providers.fields.CountryCodeField(
+                    providers.models.fields.CountryCodeField(
                         blank=True,
                         help_text="Leave empty for the line shown where no country has its own.",
                         max_length=2,

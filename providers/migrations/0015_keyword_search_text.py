@@ -1,6 +1,6 @@
 """Keyword search: fills ``search_text`` for the listings already stored (0018 indexes it).
 
-The words are normalised as providers.keywords did when this migration was written, copied
+The words are normalised as providers.models.keywords did when this migration was written, copied
 here so that what the migration does never changes with that module.
 """
 

@@ -1,6 +1,6 @@
 """Several term filters (and the country) at once through the full-text index.
 
-Fills ``term_tokens`` (see providers.term_tokens) for the listings already
+Fills ``term_tokens`` (see providers.models.term_tokens) for the listings already
 stored, in one statement over the term tables (0018 indexes it).
 """
 
@@ -22,12 +22,12 @@ def fill_term_tokens(apps, schema_editor):
         f"SELECT '{param}' || {column} AS token FROM {table} WHERE provider_id = providers_provider.id"
         for param, (table, column) in TAXONOMIES.items()
     )
-    # Code-point order, as providers.term_tokens.tokens_text writes them.
+    # Code-point order, as providers.models.term_tokens.tokens_text writes them.
     if connection.vendor == "postgresql":
         tokens = f"""SELECT string_agg(token, ' ' ORDER BY token COLLATE "C") FROM ({held}) held"""
     else:
         tokens = f"SELECT group_concat(token, ' ') FROM (SELECT token FROM ({held}) ORDER BY token)"
-    # The country's token first (see providers.term_tokens.tokens_text).
+    # The country's token first (see providers.models.term_tokens.tokens_text).
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE providers_provider SET term_tokens = CASE WHEN country = '' THEN COALESCE(({tokens}), '')

@@ -9,7 +9,7 @@ import uuid
 
 from django.db import migrations, models
 
-# The placeholder organization ids the HSDS export and API already published (providers.hsds_ids, frozen here).
+# The placeholder organization ids the HSDS export and API already published (providers.models.hsds_ids, frozen here).
 NAMESPACE = uuid.UUID("1fe6c795-841b-45e8-b778-c7fe5a618af9")
 BATCH = 1000
 

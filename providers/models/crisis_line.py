@@ -9,8 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from providers import caching
-from providers.fields import CountryCodeField
-from providers.phones import normalise_phone
+from providers.models.fields import CountryCodeField
+from providers.models.phones import normalise_phone
 
 # 988, 112, 116 123, 3114: dialled as they are, never with a country code.
 SHORT_CODE_MAX_DIGITS = 6

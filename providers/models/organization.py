@@ -2,7 +2,7 @@ import uuid
 
 from django.db import models
 
-from providers.hsds_ids import organization_id
+from providers.models.hsds_ids import organization_id
 
 
 class OrganizationManager(models.Manager):
@@ -39,7 +39,7 @@ class Organization(models.Model):
         super().save(*args, **kwargs)
         self._stored_name = self.name
         if renamed:
-            # Keyword search looks through the organisation's name too (see providers.keywords).
+            # Keyword search looks through the organisation's name too (see providers.models.keywords).
             self.providers.refresh_search_text()
 
     def assign_hsds_ids(self):

@@ -16,14 +16,15 @@ from django.utils.text import slugify
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 from simple_history.models import HistoricalRecords
 
-from providers import hsds_ids, keywords, phones, places, search_index, term_tokens
-from providers.fields import CountryCodeField
+from providers.models import hsds_ids, keywords, phones, search_index, term_tokens
+from providers.models.fields import CountryCodeField
 from providers.models.history import ProviderHistoryExtras
+from providers.models.naming import first_free
 from providers.models.organization import Organization
 from providers.models.source import Source
 from providers.models.taxonomy import CareSetting, Language, Medication, Modality, PaymentOption, Population
-from providers.naming import first_free
-from providers.validators import validate_latitude, validate_longitude, validate_time_zone
+from providers.models.validators import validate_latitude, validate_longitude, validate_time_zone
+from providers.search import places
 
 # Public filter parameter -> the Provider many-to-many field it filters on.
 TAXONOMY_FIELDS = {
@@ -95,7 +96,7 @@ class ProviderQuerySet(models.QuerySet):
         and in one of the countries ``chosen["country"]`` names if it does.
 
         What chaining ``with_any_term`` and ``in_countries`` gives, answered by one full-text
-        index over ``term_tokens`` (see providers.term_tokens): with several filters it lists
+        index over ``term_tokens`` (see providers.models.term_tokens): with several filters it lists
         the few matches at once, where each EXISTS probed every row walked.
         """
         if not all(chosen.values()):
@@ -154,7 +155,7 @@ class ProviderQuerySet(models.QuerySet):
         description, as the start of a word (words of one or two letters whole); accents and
         case do not matter.
 
-        The database's full-text index answers (see providers.search_index). Blank
+        The database's full-text index answers (see providers.models.search_index). Blank
         text filters nothing; text without a letter or digit matches nothing.
         """
         if not text.strip():
@@ -259,9 +260,9 @@ class Provider(models.Model):
     medications = models.ManyToManyField(Medication, blank=True, related_name="providers")
     payment_options = models.ManyToManyField(PaymentOption, blank=True, related_name="providers")
     populations = models.ManyToManyField(Population, blank=True, related_name="providers")
-    # The words a keyword search looks through (see providers.keywords), kept by providers.signals.
+    # The words a keyword search looks through (see providers.models.keywords), kept by providers.signals.
     search_text = models.TextField(default="", editable=False)
-    # The country and terms as words for the full-text index (see providers.term_tokens), kept by
+    # The country and terms as words for the full-text index (see providers.models.term_tokens), kept by
     # providers.signals.
     term_tokens = models.TextField(default="", editable=False)
     # None means the source does not say; a person deserves "unknown", not a guessed "no".
@@ -396,7 +397,7 @@ class Provider(models.Model):
         super().save(*args, **kwargs)
 
     def assign_hsds_ids(self):
-        """Give a new listing its HSDS ids (see providers.hsds_ids); they never change afterwards."""
+        """Give a new listing its HSDS ids (see providers.models.hsds_ids); they never change afterwards."""
         if self.hsds_id is None:
             source_slug = self.source.slug if self.source is not None else ""
             self.hsds_id = uuid.UUID(hsds_ids.service_id(source_slug, self.external_id, self.slug))

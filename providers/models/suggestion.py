@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from providers import phones
+from providers.models import phones
 from providers.models.history import ProviderHistoryExtras
 from providers.models.provider import PHONE_FIELDS, Provider
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
 
-from providers.validators import validate_language_code
+from providers.models.validators import validate_language_code
 
 
 def translated_name(name, translations, language=None):

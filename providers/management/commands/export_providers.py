@@ -5,10 +5,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 
-from providers.exchange import ours
+from providers.exchange.formats import ours
 from providers.exchange.records import iter_export_records
-from providers.filters import ProviderFilter
 from providers.models import Provider
+from providers.search.filters import ProviderFilter
 
 # Filters that take several values on the search page take the option several times here.
 _REPEATABLE = {"country", "modality", "setting", "medication", "payment", "population", "language"}
@@ -51,7 +51,7 @@ class Command(BaseCommand):
             raise CommandError(f"Invalid filter: {problems}")
         records = iter_export_records(providers.qs)
         if format == "hsds":
-            from providers.exchange import hsds
+            from providers.exchange.formats import hsds
 
             count = hsds.write(records, output)
         else:

@@ -6,10 +6,10 @@ from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from providers.duplicates import SAME_PLACE_METRES, attach_providers, candidates, find_duplicates
-from providers.exchange.ours import guard_formula
-from providers.fields import COUNTRY_CODES
+from providers.curation.duplicates import SAME_PLACE_METRES, attach_providers, candidates, find_duplicates
+from providers.exchange.formats.ours import guard_formula
 from providers.models import Source
+from providers.models.fields import COUNTRY_CODES
 
 CSV_COLUMNS = (
     "group", "reasons", "id", "slug", "name", "status", "source", "external_id",

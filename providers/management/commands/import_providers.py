@@ -9,8 +9,8 @@ from providers.exchange.formats import FORMATS, read_file
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import ImportFileError
 from providers.exchange.report import describe_report
-from providers.fields import COUNTRY_CODES
 from providers.models import Provider
+from providers.models.fields import COUNTRY_CODES
 
 
 class Command(BaseCommand):

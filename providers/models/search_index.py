@@ -1,0 +1,135 @@
+"""The database's full-text indexes over ``Provider.search_text`` (keywords) and
+``Provider.term_tokens`` (see providers.models.term_tokens), and the queries that use them.
+
+SQLite: an FTS5 table per column holding only the index (its content is the
+provider table), kept in step by triggers, so every way of writing a listing
+(admin, importer, ``update()``) keeps it right. PostgreSQL: a stored tsvector
+column generated from each, with a GIN index. Migration 0018 creates them, and
+says what a later migration rebuilding the provider table on SQLite must do.
+"""
+
+from django.db import connections
+from django.db.models import BooleanField, F, Func, Q, Value
+from django.db.models.expressions import RawSQL
+
+from providers import caching
+from providers.models import keywords, term_tokens
+
+TABLE = "providers_provider"
+FTS_TABLE = "providers_provider_search"
+VECTOR_COLUMN = "search_vector"
+TERMS_FTS_TABLE = "providers_provider_terms"
+TERMS_VECTOR_COLUMN = "term_vector"
+# The tsvector column PostgreSQL keeps of each indexed text column (migration 0018).
+VECTOR_COLUMNS = {"search_text": VECTOR_COLUMN, "term_tokens": TERMS_VECTOR_COLUMN}
+
+
+def matching(words, using):
+    """A filter condition: listings holding every word (see providers.models.keywords), on database ``using``."""
+    if connections[using].vendor == "sqlite":
+        fts_match = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+        return Q(pk__in=RawSQL(fts_match, [keywords.fts5_query(words)]))
+    query = keywords.tsquery(words)
+    if all(_share_holding(word, using) >= COMMON_SHARE for word in words):
+        return Q(_VectorMatches(F("search_text"), Value(query)))
+    # The matches first, then their order: listings named after a city sit together in name order, and
+    # PostgreSQL, left to walk the name index checking each row, read most of a million for "Tokyo".
+    # unnest(ARRAY(...)) hides the number of matches from the planner, which then fetches them by id.
+    return Q(
+        pk__in=RawSQL(
+            f"SELECT unnest(ARRAY(SELECT id FROM {TABLE} WHERE {VECTOR_COLUMN} @@ to_tsquery('simple', %s)))", [query]
+        )
+    )
+
+
+def answers_together(chosen, using):
+    """Whether the term-token index should answer the filters of ``chosen`` (as holding_terms takes it).
+
+    On SQLite when it holds two or more filters: the index lists every match before the
+    name order, which for one filter alone is thousands (a fifth of the listings for one
+    type of help), where its EXISTS subquery or the country's index walk the name order and
+    stop at a page; for three filters at 100,000 listings it took 78 ms, now 13. On PostgreSQL
+    whenever it holds a term filter: the vector is tested on the row itself where EXISTS
+    probed another table for each row walked (one type of help: 22 → 14 ms at 100,000; near
+    a city with one: 104 → 58 ms at 1,000,000).
+    """
+    if connections[using].vendor == "postgresql":
+        return bool(chosen.keys() - {term_tokens.COUNTRY})
+    return len(chosen) >= 2
+
+
+def holding_terms(chosen, using):
+    """A filter condition: listings holding one of the chosen values of every parameter of ``chosen``
+    ({search parameter: term ids, or "country": codes}), by their term tokens (see providers.models.term_tokens).
+
+    Tokens are made from parameter names, ids and country codes, so they need no quoting.
+    On SQLite the index lists the matches (a few thousand at most of 100,000 for three
+    filters). PostgreSQL tests each row's vector while walking the name order, or reads the
+    GIN index first where its statistics of each token say the matches are few. A country
+    there is the country column's condition, not its token: a country's listings sit together
+    in name order (named after its cities), and walking every name read 35,000 rows before
+    20 Chinese matches at 1,000,000 listings (117 ms), where the index on status, country and
+    name finds them at once (1 ms); intersecting the country's 216,000 postings with the
+    terms' cost the count 60 ms.
+    """
+    groups = {param: [term_tokens.token(param, value) for value in values] for param, values in chosen.items()}
+    if connections[using].vendor == "sqlite":
+        if not groups:
+            return Q()
+        query = " AND ".join("(" + " OR ".join(group) + ")" for group in groups.values())
+        return Q(pk__in=RawSQL(f"SELECT rowid FROM {TERMS_FTS_TABLE} WHERE {TERMS_FTS_TABLE} MATCH %s", [query]))
+    condition = Q(country__in=chosen[term_tokens.COUNTRY]) if groups.pop(term_tokens.COUNTRY, None) else Q()
+    if groups:
+        query = " & ".join("(" + " | ".join(group) + ")" for group in groups.values())
+        condition &= Q(_VectorMatches(F("term_tokens"), Value(query)))
+    return condition
+
+
+# Words held by at least this share of listings are spread through the name order: walking it and
+# checking each row finds a page at once, where fetching every match first would read most of the table.
+COMMON_SHARE = 0.2
+
+
+def _share_holding(word, using):
+    """The share of listings holding ``word`` (as a prefix from three letters), by PostgreSQL's statistics.
+
+    They list the most common lexemes of the tsvector column; a word not among them is rare.
+    """
+    shares = _common_lexemes(using)
+    if len(word) < keywords.MIN_PREFIX_LENGTH:
+        return shares.get(word, 0.0)
+    return sum(share for lexeme, share in shares.items() if lexeme.startswith(word))
+
+
+def _common_lexemes(using):
+    return caching.KEYWORD_STATISTICS.get(using, lambda: _read_common_lexemes(using))
+
+
+def _read_common_lexemes(using):
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            """SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
+            WHERE tablename = %s AND attname = %s""",
+            [TABLE, VECTOR_COLUMN],
+        )
+        row = cursor.fetchone()
+    return dict(zip(row[0], row[1], strict=True)) if row and row[0] else {}
+
+
+class _VectorMatches(Func):
+    """``<vector> @@ to_tsquery(...)`` tested on the row itself, so PostgreSQL may walk the name index.
+
+    Django does not know the generated column; its name is put where the query names the
+    indexed text column (``search_text`` or ``term_tokens``), under whatever alias the table
+    has in the query.
+    """
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        text_column, text_params = compiler.compile(self.source_expressions[0])
+        query, query_params = compiler.compile(self.source_expressions[1])
+        quote = connection.ops.quote_name
+        name = self.source_expressions[0].target.column
+        vector_column = text_column.replace(quote(name), quote(VECTOR_COLUMNS[name]))
+        return f"{vector_column} @@ to_tsquery('simple', {query})", (*text_params, *query_params)
