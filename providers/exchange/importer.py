@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from providers.caching import listings_changed
+from providers.exchange import bulk_sql
 from providers.exchange.records import (
     ORGANIZATION_FIELDS,
     SCALAR_FIELDS,
@@ -68,6 +69,9 @@ class ImportOptions:
     file_name: str = ""
     format: str = ""
     user: object = None
+    # Plan large files in forked processes: for the command line only, never inside a web request,
+    # whose server process (threads, open connections) must not be forked.
+    parallel: bool = False
 
 
 @dataclass
@@ -224,7 +228,8 @@ def _plan_all(records, context, progress):
     there), and it is most of an import's time.
     """
     workers = min(len(os.sched_getaffinity(0)), 8)
-    if len(records) < PARALLEL_MIN_RECORDS or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    forking = context.options.parallel and "fork" in multiprocessing.get_all_start_methods()
+    if not forking or len(records) < PARALLEL_MIN_RECORDS or workers < 2:
         for done, record in enumerate(records, start=1):
             if progress and (done % 500 == 0 or done == len(records)):
                 progress(done)
@@ -502,7 +507,7 @@ def _write(report, context):
         provider.term_tokens = _term_tokens(change, context)
         provider.last_import_run = report.run
         provider.created_at = provider.updated_at = now
-    _insert_providers(created, report.run)
+    bulk_sql.insert_listings(created, report.run)
     updated = [change.provider for change in report.updated]
     fields = {"updated_at", "last_import_run"}
     for change in report.updated:
@@ -541,50 +546,6 @@ def _term_tokens(change, context):
 # After writing this many listings, the query planner's statistics describe another table:
 # without fresh ones PostgreSQL took 90 ms instead of 1 ms for a page of 100,000 fresh listings.
 REFRESH_STATISTICS_AFTER = 1000
-
-
-def _insert_providers(providers, run):
-    """INSERT new listings as plain rows, then read back their ids.
-
-    ``bulk_create`` prepares every value of every row through its field, which
-    cost more than validating the rows; these values are already clean, and
-    only dates, times and countries need converting for the database.
-    """
-    if not providers:
-        return
-    fields = [field for field in Provider._meta.concrete_fields if not field.primary_key]
-    prepare = {
-        field.attname: _database_value(field)
-        for field in fields
-        if field.get_internal_type() in ("DateField", "DateTimeField", "UUIDField") or field.name == "country"
-    }
-    rows = []
-    for provider in providers:
-        provider.assign_hsds_ids()
-        values = provider.__dict__
-        rows.append(
-            tuple(
-                prepare[field.attname](values[field.attname]) if field.attname in prepare else values[field.attname]
-                for field in fields
-            )
-        )
-    _insert_rows(Provider._meta.db_table, [field.column for field in fields], rows)
-    ids = {
-        (source_id, external_id): pk
-        for pk, source_id, external_id in Provider.objects.filter(last_import_run=run).values_list(
-            "pk", "source_id", "external_id"
-        )
-    }
-    for provider in providers:
-        provider.pk = ids[(provider.source_id, provider.external_id)]
-        provider._state.adding = False
-
-
-def _database_value(field):
-    def prepare(value):
-        return field.get_db_prep_save(value, connection)
-
-    return prepare
 
 
 def _save_organizations(report, context):
@@ -634,11 +595,7 @@ def _link_organization(change, organizations):
 
 
 def _write_terms(report):
-    """Replace the terms of every changed provider, in multi-row INSERTs.
-
-    Building a through-model instance per tag cost more than all the
-    validation; plain rows of (provider id, term id) cost almost nothing.
-    """
+    """Replace the terms of every changed provider, in multi-row INSERTs (bulk_sql)."""
     for name in TERM_FIELDS:
         relation = Provider._meta.get_field(name)
         through = relation.remote_field.through
@@ -652,7 +609,7 @@ def _write_terms(report):
             if name in change.terms
             for term_id in sorted(change.terms[name])
         ]
-        _insert_rows(through._meta.db_table, ("provider_id", column), rows)
+        bulk_sql.insert_rows(through._meta.db_table, ("provider_id", column), rows)
 
 
 def _write_hours(report):
@@ -660,40 +617,23 @@ def _write_hours(report):
     replaced = [change.provider.pk for change in report.updated if change.opening_hours is not None]
     for start in range(0, len(replaced), 500):
         OpeningInterval.objects.filter(provider_id__in=replaced[start : start + 500]).delete()
-    opens, closes = (_database_value(OpeningInterval._meta.get_field(name)) for name in ("opens", "closes"))
+    opens, closes = (bulk_sql.database_value(OpeningInterval._meta.get_field(name)) for name in ("opens", "closes"))
     rows = [
         (change.provider.pk, weekday, opens(opening), closes(closing))
         for change in report.created + report.updated
         for weekday, opening, closing in change.opening_hours or []
     ]
-    _insert_rows(OpeningInterval._meta.db_table, ("provider_id", "weekday", "opens", "closes"), rows)
+    bulk_sql.insert_rows(OpeningInterval._meta.db_table, ("provider_id", "weekday", "opens", "closes"), rows)
 
 
 def _write_history(report, context, now):
-    """One version of each created or changed listing, as this import left it.
-
-    Each version copies its listing's row, just written, inside the database (INSERT ... SELECT);
-    only what the row lacks travels as parameters: the terms and hours, which the import holds
-    in memory. Sending every column of every version as parameters took three times as long.
-    """
-    model = Provider.history.model
-    quote = connection.ops.quote_name
-    copied = [quote(field.column) for field in model.tracked_fields]
+    """One version of each created or changed listing, as this import left it (bulk_sql.insert_versions)."""
     run = {
-        "history_date": _database_value(model._meta.get_field("history_date"))(now),
+        "history_date": now,
         "history_change_reason": f"Import run #{report.run.pk}",
         "history_user_id": report.run.started_by_id,
         "history_channel": Channel.IMPORT,
     }
-    json_type = model._meta.get_field("history_terms").db_type(connection)
-    statement = (
-        f"INSERT INTO {quote(model._meta.db_table)} "
-        f"({', '.join([*copied, *map(quote, ['history_type', 'history_terms', 'history_opening_hours', *run])])}) "
-        f"SELECT {', '.join('provider.' + column for column in copied)}, version.column2, "
-        f"CAST(version.column3 AS {json_type}), CAST(version.column4 AS {json_type}), {', '.join(['%s'] * len(run))} "
-        f"FROM {quote(Provider._meta.db_table)} provider "
-        f"JOIN (VALUES {{versions}}) version ON version.column1 = provider.{quote('id')}"
-    )
     slugs = {name: {pk: slug for slug, pk in ids.items()} for name, ids in context.term_ids.items()}
     versions = []
     for history_type, changes in (("+", report.created), ("~", report.updated)):
@@ -706,28 +646,7 @@ def _write_history(report, context, now):
             }
             hours = context.existing_hours.get(pk, []) if change.opening_hours is None else change.opening_hours
             versions.append((pk, history_type, json.dumps(terms), json.dumps(hours)))
-    # As many versions per statement as the database takes parameters (SQLite the fewest): each
-    # statement joins its versions to the listings, and fewer, larger joins cost less.
-    batch_size = ((connection.features.max_query_params or 30000) - len(run)) // 4
-    with connection.cursor() as cursor:
-        for start in range(0, len(versions), batch_size):
-            batch = versions[start : start + batch_size]
-            cursor.execute(
-                statement.format(versions=", ".join(["(%s, %s, %s, %s)"] * len(batch))),
-                [*run.values(), *(value for version in batch for value in version)],
-            )
-
-
-def _insert_rows(table, columns, rows, batch_size=None):
-    quote = connection.ops.quote_name
-    # Stay under the database's limit on parameters per statement (SQLite's is the lowest).
-    batch_size = batch_size or max(1, min(1000, (connection.features.max_query_params or 30000) // len(columns)))
-    head = f"INSERT INTO {quote(table)} ({', '.join(quote(column) for column in columns)}) VALUES "
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            cursor.execute(head + ", ".join([placeholder] * len(batch)), [value for row in batch for value in row])
+    bulk_sql.insert_versions(versions, run)
 
 
 __all__ = ["ImportFileError", "ImportOptions", "ImportReport", "import_records"]

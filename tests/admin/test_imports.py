@@ -10,6 +10,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from providers.exchange import importer
 from providers.models import ImportRun, Modality, PendingImport, Provider, Source
 from tests.exchange.helpers import samhsa_row
 
@@ -365,6 +366,21 @@ def test_another_user_cannot_confirm_someone_elses_upload(client, dry_run):
     assert response.status_code == 404
     assert PendingImport.objects.exists()
     assert nothing_written()
+
+
+def test_a_large_upload_is_planned_and_imported_without_forking_the_web_server(curator_client, monkeypatch):
+    """Forking a server process (its threads, its open connections) inside a request is never safe."""
+    monkeypatch.setattr(importer, "PARALLEL_MIN_RECORDS", 1)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the web request forked")
+
+    monkeypatch.setattr(importer.multiprocessing, "get_context", refuse)
+    dry_run = upload(curator_client, csv_file(*TWO_LISTINGS))
+    response = curator_client.post(confirm_url(pending_of(dry_run)))
+
+    assert response.status_code == 302
+    assert Provider.objects.count() == 2
 
 
 def test_confirming_needs_a_post(curator_client, dry_run):

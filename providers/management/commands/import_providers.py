@@ -56,6 +56,7 @@ class Command(BaseCommand):
                 skip_invalid=skip_invalid,
                 file_name=path.name,
                 format=chosen.name,
+                parallel=True,
             ),
             progress=self._progress(len(records)),
         )
