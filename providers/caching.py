@@ -8,6 +8,7 @@ what                          key                              lifetime         
 public pages (cached_page)    ``pages:<PAGES version>:...``    PAGE_CACHE_SECONDS  listings change (PAGES)
 search choices                ``providers:filter-choices``     300 s               listings change
 home page totals              ``providers:totals``             300 s               listings change
+suggestions sent per address  ``suggestions:sent:<hash>``      SUGGESTION_RATE_…   never; they expire
 ============================  ===============================  ==================  ===========================
 
 Kept by each process, checked on use against a version number in Django's cache:
@@ -31,7 +32,7 @@ only inside the transaction, a visitor arriving before the commit would read the
 them again for their whole lifetime.
 
 Besides these, a few pure functions keep their answers per process (``functools.cache``): the
-gazetteer (providers.search.places), country names in each language (providers.search.filters), a provider
+gazetteer (providers.models.places), country names in each language (providers.search.filters), a provider
 page's address around its slug and the SQL of ``term_labels`` (providers.models.provider). They
 depend on code and packages only, never on data, so nothing needs to forget them.
 """

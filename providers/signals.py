@@ -25,6 +25,12 @@ def forget_listings(sender, using=None, **kwargs):
     caching.listings_changed(using=using)
 
 
+def forget_listings_for_terms(sender, action, using=None, **kwargs):
+    # Once per change: each add, remove or clear also sends a "pre_" signal.
+    if action.startswith("post_"):
+        caching.listings_changed(using=using)
+
+
 def forget_vocabulary(sender, using=None, **kwargs):
     caching.forget(caching.VOCABULARY, *caching.LISTINGS, using=using)
 
@@ -37,7 +43,7 @@ for model in [Provider, Organization, OpeningInterval, Source]:
     post_save.connect(forget_listings, sender=model, dispatch_uid=f"forget-listings-save-{model.__name__}")
     post_delete.connect(forget_listings, sender=model, dispatch_uid=f"forget-listings-delete-{model.__name__}")
 for table in TERM_TABLES:
-    m2m_changed.connect(forget_listings, sender=table, dispatch_uid=f"forget-listings-terms-{table.__name__}")
+    m2m_changed.connect(forget_listings_for_terms, sender=table, dispatch_uid=f"forget-listings-terms-{table.__name__}")
 for model in TERM_MODELS:
     post_save.connect(forget_vocabulary, sender=model, dispatch_uid=f"forget-vocabulary-save-{model.__name__}")
     post_delete.connect(forget_vocabulary, sender=model, dispatch_uid=f"forget-vocabulary-delete-{model.__name__}")

@@ -27,8 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from providers.models import NotDuplicate, Provider
-from providers.search import places
+from providers.models import NotDuplicate, Provider, places
 
 SAME_PLACE_METRES = 100
 

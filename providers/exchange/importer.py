@@ -38,11 +38,11 @@ from providers.models import (
     Provider,
     Source,
     keywords,
+    places,
     term_tokens,
 )
 from providers.models.history import ProviderHistoryExtras
 from providers.models.naming import first_free
-from providers.search import places
 from providers.search.planner_statistics import refresh_statistics
 
 # Model fields the importer does not validate per record: it sets or checks them itself, once per file.

@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 from simple_history.models import HistoricalRecords
 
-from providers.models import hsds_ids, keywords, phones, search_index, term_tokens
+from providers.models import hsds_ids, keywords, phones, places, search_index, term_tokens
 from providers.models.fields import CountryCodeField
 from providers.models.history import ProviderHistoryExtras
 from providers.models.naming import first_free
@@ -24,7 +24,6 @@ from providers.models.organization import Organization
 from providers.models.source import Source
 from providers.models.taxonomy import CareSetting, Language, Medication, Modality, PaymentOption, Population
 from providers.models.validators import validate_latitude, validate_longitude, validate_time_zone
-from providers.search import places
 
 # Public filter parameter -> the Provider many-to-many field it filters on.
 TAXONOMY_FIELDS = {

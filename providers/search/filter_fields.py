@@ -7,8 +7,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from providers.models import Provider
-from providers.search import places
+from providers.models import Provider, places
 
 
 class SharedCodes(frozenset):

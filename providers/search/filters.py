@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from providers import caching
 from providers.models import TAXONOMY_FIELDS, Provider, search_index
 from providers.models.fields import COUNTRY_CODES
+from providers.models.places import KM_PER_MILE
 from providers.models.validators import ISO_639_1_CODES
 from providers.search.filter_fields import (
     CodeMultipleChoiceField,
@@ -31,7 +32,6 @@ from providers.search.filter_fields import (
     SingleSelectList,
 )
 from providers.search.hours import open_now_filter
-from providers.search.places import KM_PER_MILE
 
 # Never-verified listings go last on every database (PostgreSQL would put NULLs first).
 SORT_ORDERS = {

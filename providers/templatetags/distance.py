@@ -2,7 +2,7 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext, pgettext
 
-from providers.search.places import KM_PER_MILE
+from providers.models.places import KM_PER_MILE
 
 register = template.Library()
 

@@ -12,8 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from providers.curation.duplicates import Listing, address_key, find_duplicates, group_duplicates, name_key, phone_key
-from providers.models import NotDuplicate, OpeningInterval, Organization, Provider, Source
-from providers.search import places
+from providers.models import NotDuplicate, OpeningInterval, Organization, Provider, Source, places
 from tests.exchange.helpers import run, write_our_csv
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from providers.search import places
+from providers.models import places
 
 pytestmark = pytest.mark.django_db
 

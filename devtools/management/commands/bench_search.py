@@ -24,9 +24,8 @@ from django.test.utils import override_settings
 from devtools.management.commands.bench_import import TERMS
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import TERM_FIELDS, Record
-from providers.models import Provider
+from providers.models import Provider, places
 from providers.models.fields import COUNTRY_CODES
-from providers.search import places
 from providers.search.filters import ProviderFilter
 
 BENCH_SOURCE = "benchmark-search"

@@ -16,8 +16,7 @@ from django.db import connection
 from django.db.models import Count
 
 from devtools.management.commands.bench_search import ensure_synthetic_providers
-from providers.models import CareSetting, Modality, Provider
-from providers.search import places
+from providers.models import CareSetting, Modality, Provider, places
 
 # Enough that a run starts with most pages not yet stored (directory.page_cache); small enough to write in a second.
 SLUGS = 500

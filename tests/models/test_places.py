@@ -2,8 +2,7 @@
 
 import pytest
 
-from providers.models import Provider
-from providers.search import places
+from providers.models import Provider, places
 
 # One well-known place per country, as people type them: accents, case and language vary.
 PLACES_BY_COUNTRY = [
