@@ -1,26 +1,24 @@
 """Everything the site keeps in a cache, in one place: what, under which key, for how long, and what forgets it.
 
-Kept in Django's cache (local memory per process, or Redis shared by every app server):
+In Django's cache (local memory per process, or Redis shared by every app server):
 
-============================  ===============================  ==================  ===========================
-what                          key                              lifetime            forgotten when
-============================  ===============================  ==================  ===========================
-public pages (cached_page)    ``pages:<PAGES version>:...``    PAGE_CACHE_SECONDS  listings change (PAGES)
-search choices                ``providers:filter-choices``     300 s               listings change
-home page totals              ``providers:totals``             300 s               listings change
-suggestions sent per address  ``suggestions:sent:<hash>``      SUGGESTION_RATE_…   never; they expire
-============================  ===============================  ==================  ===========================
+- public pages (``cached_page``): ``pages:<PAGES version>:<address>[...]``, PAGE_CACHE_SECONDS;
+  forgotten when listings change (a new PAGES version).
+- search choices: ``providers:filter-choices``, 300 s; forgotten when listings change.
+- home page totals: ``providers:totals``, 300 s; forgotten when listings change.
+- suggestions sent per address: ``suggestions:sent:<keyed hash>`` (providers.views), for
+  SUGGESTION_RATE_PERIOD; never forgotten, they expire.
+- API requests per address: DRF's ``throttle_anon_<address>``, for API_ANONYMOUS_RATE's period;
+  never forgotten, they expire.
 
-Kept by each process, checked on use against a version number in Django's cache:
+In each process's memory, checked on use against a version number in Django's cache:
 
-============================  ===============================  ==================  ===========================
-vocabulary (every term)       ``providers:vocabulary-version``  3600 s             a term changes
-crisis lines                  ``providers:crisis-lines-version`` 3600 s            a crisis line changes
-============================  ===============================  ==================  ===========================
+- vocabulary (every term): ``providers:vocabulary-version``, 3600 s; forgotten when a term changes.
+- crisis lines: ``providers:crisis-lines-version``, 3600 s; forgotten when a crisis line changes.
 
-Kept by each process for a time, per database (KEYWORD_STATISTICS): PostgreSQL's statistics of
-the keyword index (providers.models.search_index), 600 s; nothing forgets them, since they change only
-when PostgreSQL gathers them again.
+In each process's memory for a time, per database (KEYWORD_STATISTICS): PostgreSQL's statistics
+of the keyword index (providers.models.search_index), 600 s; nothing forgets them, since they
+change only when PostgreSQL gathers them again.
 
 "Listings change" means any listing, organisation, source, opening hours, term or crisis line
 (the receivers in providers.signals), and every import or bulk change, whose ``update()`` and bulk
@@ -32,9 +30,10 @@ only inside the transaction, a visitor arriving before the commit would read the
 them again for their whole lifetime.
 
 Besides these, a few pure functions keep their answers per process (``functools.cache``): the
-gazetteer (providers.models.places), country names in each language (providers.search.filters), a provider
-page's address around its slug and the SQL of ``term_labels`` (providers.models.provider). They
-depend on code and packages only, never on data, so nothing needs to forget them.
+gazetteer (providers.models.places), country names in each language (providers.search.filters),
+a provider page's address around its slug (providers.models.provider) and the SQL of
+``term_labels`` (providers.search.vocabulary). They depend on code and packages only, never on
+data, so nothing needs to forget them.
 """
 
 import functools

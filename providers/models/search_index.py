@@ -113,7 +113,8 @@ def _read_common_lexemes(using):
             [TABLE, VECTOR_COLUMN],
         )
         row = cursor.fetchone()
-    return dict(zip(row[0], row[1], strict=True)) if row and row[0] else {}
+    # The frequencies end with three more figures (the least and most common, and nulls): zip drops them.
+    return dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
 
 
 class _VectorMatches(Func):

@@ -1,14 +1,12 @@
 """/healthz: the load balancer's question "can this app server serve pages?"."""
 
 import json
-import os
 import socket
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 from django.db import OperationalError, connections
+
+from tests.directory import fresh_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -42,20 +40,12 @@ def database_down(monkeypatch):
 
 def configured_database(url, **environment):
     """The default database as Django, started with these settings in a fresh interpreter, connects to it."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
-    env.update(environment, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="directory.settings")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import json, django; django.setup(); from django.db import connections; "
-            "print(json.dumps(connections['default'].settings_dict))",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    result = fresh_settings.run(
+        "import json, django; django.setup(); from django.db import connections; "
+        "print(json.dumps(connections['default'].settings_dict))",
+        **environment,
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="directory.settings",
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

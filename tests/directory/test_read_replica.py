@@ -2,17 +2,14 @@
 the primary."""
 
 import copy
-import os
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import OperationalError, connections
 from django.test import RequestFactory
 
 from directory.routers import ReplicaRouter, read_from_replica, replica_reads, replica_safe
 from providers.models import Provider
+from tests.directory import fresh_settings
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -193,16 +190,7 @@ SHOW_DATABASES = (
 
 def load_settings(**environment):
     """The databases and routers the settings build in a fresh interpreter with exactly these variables set."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
-    env.update(environment)
-    return subprocess.run(
-        [sys.executable, "-c", SHOW_DATABASES],
-        cwd=django_settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return fresh_settings.run(SHOW_DATABASES, **environment)
 
 
 def test_without_the_variable_there_is_no_replica():

@@ -1,50 +1,25 @@
 """Configuration from the environment, and production's refusal to start unsafely."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from directory.env import env_bool, env_int, env_list
+from tests.directory import fresh_settings
 
 PRODUCTION_KEY = "k" * 50
 
 
 def load_settings(**environment):
     """Import the settings in a fresh interpreter with exactly these variables set."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
-    env.update(environment)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import directory.settings as s; print(s.DEBUG, s.ALLOWED_HOSTS, s.DATABASES['default']['ENGINE'])",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
+    return fresh_settings.run(
+        "import directory.settings as s; print(s.DEBUG, s.ALLOWED_HOSTS, s.DATABASES['default']['ENGINE'])",
+        **environment,
     )
 
 
 def database_settings(**environment):
     """settings.DATABASES as a fresh interpreter reads it with exactly these variables set."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
-    env.update(environment)
-    result = subprocess.run(
-        [sys.executable, "-c", "import json, directory.settings as s; print(json.dumps(s.DATABASES))"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return fresh_settings.read("s.DATABASES", **environment)
 
 
 def test_development_defaults_need_no_configuration():

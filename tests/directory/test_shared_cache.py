@@ -1,37 +1,18 @@
 """The cache: Redis when REDIS_URL is set, shared by every app server and worker; local memory otherwise."""
 
-import json
 import logging
-import os
 import socket
-import subprocess
-import sys
 
 import pytest
 import redis
-from django.conf import settings
 from django.core.cache import cache
 
 import directory.cache
+from tests.directory import fresh_settings
 
 
 def cache_settings(**environment):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CACHE_"))
-    }
-    env.update(environment)
-    result = subprocess.run(
-        [sys.executable, "-c", "import json, directory.settings as s; print(json.dumps(s.CACHES['default']))"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return fresh_settings.read("s.CACHES['default']", **environment)
 
 
 def test_without_redis_each_process_caches_in_local_memory():

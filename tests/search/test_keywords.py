@@ -9,6 +9,7 @@ way a listing is written, and is made by the migrations.
 import pytest
 from django.db import connection
 
+from providers import caching
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import Record
 from providers.models import Organization, Provider, search_index
@@ -88,6 +89,18 @@ def test_common_and_rare_words_find_the_same_listings(make_provider, monkeypatch
         "Harbour House",
         "Methadone Clinic",
     ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the word statistics are PostgreSQL's")
+def test_words_are_planned_by_postgresqls_statistics_once_it_has_gathered_them(make_provider, monkeypatch):
+    monkeypatch.setattr(caching.KEYWORD_STATISTICS, "_values", {})
+    for number in range(30):
+        make_provider(name=f"Recovery Centre {number}", city="Mombasa" if number % 3 else "Lagos")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE providers_provider")
+
+    assert len(matching("recovery mombasa")) == 20
+    assert matching("lagos 3") == {"Recovery Centre 3"}
 
 
 def test_a_query_without_a_letter_or_digit_finds_nothing(make_provider):
