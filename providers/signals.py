@@ -1,7 +1,8 @@
-"""What happens when records change, whichever way they change: admin, portal, importer, merge,
-revert, ``loaddata`` (raw saves included) or the shell.
+"""What happens when records change, whichever way they change: admin, importer, merge, revert,
+``loaddata`` (raw saves included) or the shell.
 
-- Caches are forgotten when the change commits (providers.caching lists what each change forgets).
+- The caches a change affects are forgotten at the change and again when it commits
+  (providers.caching lists them).
 - A listing's indexed text is derived again: ``search_text`` from its own fields and its
   organisation's name, ``term_tokens`` from its country and the term tables (providers.models.term_tokens).
   They are written in the same transaction as the change, so a listing and its indexed text
