@@ -63,9 +63,9 @@ def provider_export(request):
     providers = ProviderFilter(request.GET, queryset=Provider.objects.published())
     if not providers.is_valid():
         # The page can warn beside its results; a file cannot, and would quietly hold more than was asked for.
-        problems = [f"{field.label}: {error}" for field in providers.form for error in field.errors]
-        message = "\n".join([gettext("Some filters could not be used, so nothing was downloaded:"), *problems])
-        return HttpResponseBadRequest(message + "\n", content_type="text/plain; charset=utf-8")
+        heading = gettext("Some filters could not be used, so nothing was downloaded:")
+        message = "\n".join([heading, *providers.problems, ""])
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
     writer = csv.writer(_Line(), lineterminator="\r\n")
     rows = (writer.writerow(row) for row in ours.csv_rows(iter_export_records(providers.qs)))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")

@@ -216,6 +216,11 @@ class ProviderFilter(django_filters.FilterSet):
         return self.resolution.place.country if self.resolution else ""
 
     @property
+    def problems(self):
+        """What keeps filters from being used, as "Label: error" lines (the page warns, the download refuses)."""
+        return [f"{field.label}: {error}" for field in self.form for error in field.errors]
+
+    @property
     def uses_miles(self):
         return bool(self.resolution and self.resolution.place.uses_miles)
 
