@@ -34,8 +34,17 @@ migrate: install messages
 demo-data: migrate
 	$(PYTHON) manage.py load_demo_data --if-empty
 
+# Beside the server, the worker that runs imports confirmed in the admin (directory/settings.py, TASKS):
+# the database queue's, or RQ's when REDIS_URL is set. It does not reload on code changes (a reload
+# would kill the import it is running): restart `make run` after changing the import code. The trap
+# stops it however the server stops; an import it is running then stops too, and its run is marked
+# failed with nothing written.
+WORKER = $(if $(REDIS_URL),rqworker --job-class django_tasks_rq.Job default,db_worker --no-reload)
+
 run: demo-data
-	$(PYTHON) manage.py runserver $(HOST):$(PORT)
+	$(PYTHON) manage.py $(WORKER) & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
+	  $(PYTHON) manage.py runserver $(HOST):$(PORT)
 
 test: install messages
 	$(PYTHON) -m pytest

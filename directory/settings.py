@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "providers",
 ]
 # Benchmarks, the load test, Lighthouse and the demo fixture builder (devtools/): on development
@@ -268,6 +270,22 @@ SPECTACULAR_SETTINGS = {
 # Partner imports: the largest file accepted, and what an archive may expand to.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 IMPORT_MAX_EXPANDED_BYTES = env_int("IMPORT_MAX_EXPANDED_BYTES", 200 * 1024 * 1024)
+
+# Background tasks (django-tasks, the backport of Django 6's django.tasks): an import confirmed in
+# the admin runs in a worker, not in the web request (providers/exchange/tasks.py). The queue is a
+# table in the database, so a fresh clone needs nothing more (`manage.py db_worker` runs it; `make
+# run` starts one). With REDIS_URL it is Redis instead (RQ), which workers on many machines share
+# (`manage.py rqworker --job-class django_tasks_rq.Job default`).
+# An import still running IMPORT_TIME_LIMIT seconds after it started is taken as lost (its worker
+# was killed) and marked failed; RQ stops a job at the same limit. Nothing is half-written either way:
+# the importer writes in one transaction.
+IMPORT_TIME_LIMIT = env_int("IMPORT_TIME_LIMIT", 30 * 60, minimum=60)
+if REDIS_URL:
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": IMPORT_TIME_LIMIT}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Admin sign-in lockout (django-axes). A username is locked out from one address after
 # LOGIN_FAILURE_LIMIT failed sign-ins, until LOGIN_LOCKOUT_MINUTES pass without another attempt.

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,9 +17,15 @@ from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
-from providers.admin.roles import PartnerListingsAdmin, SourcePartnersAdmin
+from providers.admin.roles import (
+    PartnerListingsAdmin,
+    PartnerOrganizationsAdmin,
+    SourcePartnersAdmin,
+    partner_source_ids,
+)
+from providers.admin.source_records import MissingFromSourceFilter, SourceRecordInline, missing_note
 from providers.admin.term_forms import TermForm
-from providers.curation import history
+from providers.curation import history, stale_edits
 from providers.models import (
     CareSetting,
     CrisisLine,
@@ -86,7 +92,9 @@ class OpeningIntervalInline(admin.TabularInline):
     extra = 1
 
 
-class ProviderForm(forms.ModelForm):
+class ProviderForm(stale_edits.ListingVersionForm):
+    reopen_url_name = "admin:providers_provider_change"
+
     verified_today = forms.BooleanField(
         label="Verified today",
         required=False,
@@ -97,7 +105,7 @@ class ProviderForm(forms.ModelForm):
 @admin.register(Provider)
 class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
     form = ProviderForm
-    inlines = [OpeningIntervalInline]
+    inlines = [OpeningIntervalInline, SourceRecordInline]
     list_display = ("name", "city", "region", "country", "status", "last_verified", "source", "updated_at")
     list_display_links = ("name",)
     list_filter = (
@@ -107,6 +115,7 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
         "modalities",
         "care_settings",
         "source",
+        MissingFromSourceFilter,
         "telehealth",
     )
     list_select_related = ("source",)
@@ -164,10 +173,28 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
                     "last_import_run",
                     "created_at",
                     "updated_at",
+                    stale_edits.FIELD_NAME,
                 )
             },
         ),
     )
+
+    def get_inline_instances(self, request, obj=None):
+        # What a source delivered matters for listings that have one; locking against it is the curators' call.
+        return [
+            inline
+            for inline in super().get_inline_instances(request, obj)
+            if not isinstance(inline, SourceRecordInline)
+            or (obj is not None and obj.source_id and partner_source_ids(request.user) is None)
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        provider = self.get_object(request, unquote(object_id)) if request.method == "GET" else None
+        if provider is not None and provider.source_id:
+            note = missing_note(getattr(provider, "source_record", None), provider.source)
+            if note:
+                self.message_user(request, f"{note} Check whether it still exists.", messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         obj._history_channel = Channel.ADMIN
@@ -211,12 +238,18 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
         versions = Provider.history.select_related("history_user")
         record = get_object_or_404(versions, id=provider.pk, history_id=version_id)
         errors = []
+        refusal = ""
         if request.method == "POST":
-            try:
-                history.revert(record, request.user)
-            except ValidationError as error:
-                errors = [_error_text(field, text) for field, texts in error.message_dict.items() for text in texts]
-            else:
+            with transaction.atomic():
+                changed = stale_edits.changes_since(provider, request.POST.get(stale_edits.FIELD_NAME))
+                if changed:
+                    refusal = (
+                        f"Since you opened this page, {changed}. Nothing was changed: the table below now compares "
+                        "this version with the listing as it is; check it and revert again."
+                    )
+                else:
+                    errors = self._revert(request, record)
+            if not (refusal or errors):
                 message = f"“{provider}” was reverted to the version of {history.when(record)}."
                 self.message_user(request, message, messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:providers_provider_change", args=[provider.pk]))
@@ -229,9 +262,19 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
             "record": record,
             "changes": self._changes(request, record, current, history.term_names()),
             "errors": errors,
+            "refusal": refusal,
+            "opened_version": stale_edits.opened_version(provider),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/providers/provider/revert.html", context)
+
+    def _revert(self, request, record):
+        """Revert the listing to ``record``; the reasons it cannot be, if any, each naming its field."""
+        try:
+            history.revert(record, request.user)
+        except ValidationError as error:
+            return [_error_text(field, text) for field, texts in error.message_dict.items() for text in texts]
+        return []
 
     def _set_status(self, request, queryset, status, verb):
         updated = history.update_with_history(
@@ -280,7 +323,7 @@ def _error_text(field, message):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(DirectoryAdmin):
+class OrganizationAdmin(PartnerOrganizationsAdmin, DirectoryAdmin):
     list_display = ("name", "website")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
@@ -319,4 +362,4 @@ class CrisisLineAdmin(DirectoryAdmin):
 
 
 # Registered with the admin site after ProviderAdmin, which they extend.
-from providers.admin import imports, suggestions  # noqa: E402, F401
+from providers.admin import conflicts, imports, suggestions  # noqa: E402, F401

@@ -5,7 +5,9 @@ The roles (groups made by migrations; see docs/CURATORS.md):
 - Curators: every listing, vocabulary, organization, source, import and suggestion; no accounts, no deleting.
 - Partner importers: the listings of the sources whose ``partner_users`` they are in, and imports into
   those sources. Within them they are trusted as a curator is (edit, publish, archive, verify), as their
-  imports already are; every change keeps who made it. Membership limits an account even if it
+  imports already are; every change keeps who made it. They see the organizations of those listings
+  and of published listings (public already, and theirs to attach a listing to), never one that only
+  other sources' drafts or archived listings name. Membership limits an account even if it
   holds other roles too, so a partner account is never more than that by accident.
 - Administrators are superusers: everything, accounts and roles included.
 
@@ -14,10 +16,11 @@ narrow that to their sources, in the admin's own hooks.
 """
 
 from django.contrib import admin
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 
 from providers.exchange.importer import organization_changes
-from providers.models import Provider, Source
+from providers.models import Organization, Provider, Source
 
 PARTNER_GROUP = "Partner importers"
 # Only who may manage accounts may choose a source's partner importers: doing so grants access to its listings.
@@ -34,6 +37,12 @@ def partner_source_ids(user):
         else:
             user._partner_source_ids = frozenset(user.partner_sources.values_list("pk", flat=True))
     return user._partner_source_ids
+
+
+def partner_organizations(organizations, source_ids):
+    """Those of ``organizations`` a partner importer of ``source_ids`` may see and attach a listing to."""
+    listings = Provider.objects.filter(organization=OuterRef("pk"))
+    return organizations.filter(Exists(listings.filter(source__in=source_ids)) | Exists(listings.published()))
 
 
 def may_preview(user, provider):
@@ -96,6 +105,8 @@ class PartnerListingsAdmin(PartnerScopedAdmin):
         if db_field.name == "source" and source_ids is not None:
             kwargs["queryset"] = Source.objects.filter(pk__in=source_ids)
             kwargs["required"] = True
+        if db_field.name == "organization" and source_ids is not None:
+            kwargs["queryset"] = partner_organizations(Organization.objects.all(), source_ids)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request):
@@ -104,6 +115,13 @@ class PartnerListingsAdmin(PartnerScopedAdmin):
         if source_ids is not None and len(source_ids) == 1:
             initial.setdefault("source", next(iter(source_ids)))
         return initial
+
+
+class PartnerOrganizationsAdmin(PartnerScopedAdmin):
+    """For the organization admin: a partner importer lists, opens and looks up only ``partner_organizations``."""
+
+    def partner_queryset(self, request, queryset, source_ids):
+        return partner_organizations(queryset, source_ids)
 
 
 class PartnerImportsAdmin(PartnerScopedAdmin):

@@ -1,7 +1,8 @@
 """The queue of suggestions from the public, where curators accept or reject each one.
 
 A suggestion's page shows it beside the current listing; Accept applies it
-through Suggestion.accept (the listing's own validation decides), Reject
+through Suggestion.accept (the listing's own validation decides), unless the
+listing changed since the page showed it (providers.curation.stale_edits); Reject
 records a note. Suggestions are never edited: they are what a visitor sent.
 """
 
@@ -9,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import redirect
@@ -17,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from providers.curation import stale_edits
 from providers.models import Provider, Suggestion
 
 
@@ -101,7 +104,9 @@ class SuggestionAdmin(admin.ModelAdmin):
         form = AcceptForm(request.POST)
         form.is_valid()  # the note is optional: a valid form, always
         try:
-            provider = suggestion.accept(request.user, form.cleaned_data["note"])
+            with transaction.atomic():
+                self._refuse_if_changed(request, suggestion)
+                provider = suggestion.accept(request.user, form.cleaned_data["note"])
         except ValidationError as error:
             return self._review_page(request, suggestion, accept_form=form, errors=error_lines(error))
         provider_url = reverse("admin:providers_provider_change", args=[provider.pk])
@@ -124,6 +129,17 @@ class SuggestionAdmin(admin.ModelAdmin):
         messages.success(request, f"Rejected: {suggestion}.")
         return redirect("admin:providers_suggestion_changelist")
 
+    def _refuse_if_changed(self, request, suggestion):
+        """Raise ValidationError if the listing changed since the page comparing it with the suggestion was shown."""
+        if suggestion.provider is None:
+            return
+        changed = stale_edits.changes_since(suggestion.provider, request.POST.get(stale_edits.FIELD_NAME))
+        if changed:
+            raise ValidationError(
+                f"Since you opened this page, {changed}. The table below now shows the listing as it is: "
+                "compare again, then accept or reject."
+            )
+
     def _suggestion_to_review(self, request, object_id):
         suggestion = self.get_object(request, unquote(object_id))
         if suggestion is None:
@@ -144,6 +160,8 @@ class SuggestionAdmin(admin.ModelAdmin):
             "accept_form": accept_form or AcceptForm(),
             "reject_form": reject_form or RejectForm(),
             "errors": errors,
+            # The page shows the listing as it is now, so a refused accept's page carries this version, not the old one.
+            "opened_version": stale_edits.opened_version(suggestion.provider) if suggestion.provider else "",
             "has_view_permission": self.has_view_permission(request, suggestion),
         }
         return TemplateResponse(request, "admin/providers/suggestion/review.html", context)

@@ -8,16 +8,18 @@ SQLite, 1.25 s instead of 3.67 s on PostgreSQL; 100,000 opening-hours rows 3.3 s
 7.2 s, 4.4 s instead of 7.6 s. Everything else the import writes goes through the ORM.
 """
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from providers.models import Provider
 
 
 def database_value(field):
     """A function giving ``field``'s value as the database takes it (dates, times, UUIDs, countries)."""
+    # The connection itself, not the thread-local proxy, which costs a lookup on each of a million calls.
+    database = connections[DEFAULT_DB_ALIAS]
 
     def prepare(value):
-        return field.get_db_prep_save(value, connection)
+        return field.get_db_prep_save(value, database)
 
     return prepare
 

@@ -42,6 +42,31 @@ TERM_FIELDS = tuple(TAXONOMY_FIELDS.values())
 ORGANIZATION_FIELDS = ("slug", "name", "website", "description")
 
 
+# What partners write where they have no value, compared without case: it counts as blank.
+PLACEHOLDERS = frozenset(
+    {
+        "n/a", "n / a", "n.a.", "n.a", "na", "#n/a", "-", "--", "---", "–", "—", ".", "?",
+        "none", "null", "nil", "unknown", "not available", "not applicable", "tbd",
+        "http://", "https://", "http://www.", "https://www.", "www.",
+    }
+)  # fmt: skip
+_LONGEST_PLACEHOLDER = max(map(len, PLACEHOLDERS))
+# Fields whose values are codes, where "NA" is one: Namibia's country code, Nauru's language code.
+CODE_FIELDS = frozenset({"country", "languages"})
+
+
+def blank_placeholder(text: str, field_name: str = "") -> str:
+    """``text``, or "" when it only says there is no value (``N/A``, ``-``, ``unknown``, ``http://``).
+
+    Readers call it on every value as they read it, before typing it, so a placeholder is
+    blank whatever the field: a placeholder name leaves the record nameless (and rejected),
+    a placeholder website or date leaves none. Give ``field_name`` where a value may be a code.
+    """
+    if len(text) > _LONGEST_PLACEHOLDER or (folded := text.casefold()) not in PLACEHOLDERS:
+        return text
+    return text if folded == "na" and field_name in CODE_FIELDS else ""
+
+
 _YES = {"yes", "true", "1", "y"}
 _NO = {"no", "false", "0", "n"}
 

@@ -4,31 +4,9 @@ The upload pages check add_importrun only, so curators need no permission on
 PendingImport: those rows are never edited through the admin.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-GROUP = "Curators"
-CODENAMES = ("add_importrun", "view_importrun")
-
-
-def grant(apps, schema_editor):
-    # Permissions are normally created after all migrations run; create them now so the group can hold them.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name=GROUP)
-    group.permissions.add(*Permission.objects.filter(content_type__app_label="providers", codename__in=CODENAMES))
-
-
-def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    permissions = Permission.objects.filter(content_type__app_label="providers", codename__in=CODENAMES)
-    for group in Group.objects.filter(name=GROUP):
-        group.permissions.remove(*permissions)
+from providers.migrations._grants import curators_may
 
 
 class Migration(migrations.Migration):
@@ -38,4 +16,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [curators_may("add_importrun", "view_importrun")]

@@ -7,15 +7,13 @@ already edited (matched by country and name) as they are.
 import json
 from pathlib import Path
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 import providers.models.fields
+from providers.migrations._grants import curators_may
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "crisis_lines.json"
 FIELDS = ("kind", "phone", "hours", "notes", "source_url", "checked_on", "order")
-GROUP = "Curators"
-CODENAMES = ("add_crisisline", "change_crisisline", "view_crisisline")
 
 
 def create_lines(apps, schema_editor):
@@ -25,26 +23,6 @@ def create_lines(apps, schema_editor):
         CrisisLine.objects.get_or_create(
             country=fields["country"], name=fields["name"], defaults={name: fields[name] for name in FIELDS}
         )
-
-
-def grant(apps, schema_editor):
-    # Permissions are normally created after all migrations run; create them now so the group can hold them.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name=GROUP)
-    group.permissions.add(*Permission.objects.filter(content_type__app_label="providers", codename__in=CODENAMES))
-
-
-def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    permissions = Permission.objects.filter(content_type__app_label="providers", codename__in=CODENAMES)
-    for group in Group.objects.filter(name=GROUP):
-        group.permissions.remove(*permissions)
 
 
 class Migration(migrations.Migration):
@@ -129,5 +107,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(create_lines, migrations.RunPython.noop),
-        migrations.RunPython(grant, revoke),
+        curators_may("add_crisisline", "change_crisisline", "view_crisisline"),
     ]

@@ -6,6 +6,7 @@ from providers.models.organization import Organization
 from providers.models.pending_import import PendingImport
 from providers.models.provider import TAXONOMY_FIELDS, Provider
 from providers.models.source import Source
+from providers.models.source_record import ImportConflict, SourceRecord
 from providers.models.suggestion import Suggestion
 from providers.models.taxonomy import CareSetting, Language, Medication, Modality, PaymentOption, Population, Term
 
@@ -13,6 +14,7 @@ __all__ = [
     "TAXONOMY_FIELDS",
     "CareSetting",
     "CrisisLine",
+    "ImportConflict",
     "ImportRun",
     "Language",
     "Medication",
@@ -25,6 +27,7 @@ __all__ = [
     "Population",
     "Provider",
     "Source",
+    "SourceRecord",
     "Suggestion",
     "Term",
 ]

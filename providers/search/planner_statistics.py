@@ -24,7 +24,8 @@ def refresh_statistics(connection):
 def ensure_statistics(connection):
     """Gather SQLite's statistics if the listing table has none: a migration that rebuilds a table
     drops them. PostgreSQL's autovacuum gathers its own."""
-    if connection.vendor != "sqlite" or listing_tables()[0] not in connection.introspection.table_names():
+    # Every listing table, or the schema is migrated back to before some of them existed.
+    if connection.vendor != "sqlite" or not set(listing_tables()) <= set(connection.introspection.table_names()):
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")

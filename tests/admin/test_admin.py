@@ -27,8 +27,14 @@ def listed(response):
     return [provider.name for provider in response.context["cl"].result_list]
 
 
-# The management form of the opening hours inline, holding no intervals.
-NO_OPENING_HOURS = {"opening_hours-TOTAL_FORMS": "0", "opening_hours-INITIAL_FORMS": "0"}
+# The management forms of the opening hours inline, holding no intervals, and of what a source delivered
+# (shown for listings that have a source), left as it is.
+NO_OPENING_HOURS = {
+    "opening_hours-TOTAL_FORMS": "0",
+    "opening_hours-INITIAL_FORMS": "0",
+    "source_record-TOTAL_FORMS": "0",
+    "source_record-INITIAL_FORMS": "0",
+}
 
 
 def form_data(**overrides):

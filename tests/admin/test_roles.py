@@ -78,7 +78,9 @@ def row(external_id="H-9", source="harbour-health", **cells):
 
 
 def upload(client, file, **fields):
-    return client.post(UPLOAD, {"file": file, "format": "", "source": "", "country": "", "status": "", **fields})
+    """Upload ``file``, and follow to the upload's page, where the dry run has ended (tasks run at once)."""
+    data = {"file": file, "format": "", "source": "", "country": "", "status": "", **fields}
+    return client.post(UPLOAD, data, follow=True)
 
 
 def form_error(response, field="file"):
@@ -112,7 +114,10 @@ def test_curators_see_every_source_s_listings(curator_client, listings):
 def test_curators_edit_opening_hours_in_the_listing_form(curator_client, listings):
     provider = listings["theirs"]
     page = curator_client.get(change_url(provider))
-    assert [formset.formset.prefix for formset in page.context["inline_admin_formsets"]] == ["opening_hours"]
+    assert [formset.formset.prefix for formset in page.context["inline_admin_formsets"]] == [
+        "opening_hours",
+        "source_record",
+    ]
 
     response = curator_client.post(
         change_url(provider),
@@ -182,21 +187,105 @@ def test_a_partner_manages_no_accounts_vocabularies_sources_organizations_or_sug
     assert partner_client.get(url).status_code == 403
 
 
-def test_a_partner_may_look_organizations_up_but_not_change_them(partner_client):
-    organization = Organization.objects.create(slug="moh", name="Ministry of Health")
+# --- Partner importers: organizations of their listings and of published ones --------------------
 
-    assert partner_client.get("/admin/providers/organization/").status_code == 200
-    found = partner_client.get(
+
+def organization_autocomplete(client, term):
+    """The organizations the listing form's autocomplete offers for ``term``."""
+    found = client.get(
         "/admin/autocomplete/",
-        {"app_label": "providers", "model_name": "provider", "field_name": "organization", "term": "ministry"},
+        {"app_label": "providers", "model_name": "provider", "field_name": "organization", "term": term},
     )
-    assert [result["text"] for result in found.json()["results"]] == ["Ministry of Health"]
+    assert found.status_code == 200
+    return [result["text"] for result in found.json()["results"]]
+
+
+def listed_organizations(response):
+    assert response.status_code == 200
+    return [organization.name for organization in response.context["cl"].result_list]
+
+
+def test_a_partner_may_look_organizations_up_but_not_change_them(partner_client, make_provider, harbour):
+    organization = Organization.objects.create(slug="moh", name="Ministry of Health")
+    make_provider(name="Harbour Clinic", source=harbour, external_id="H-1", organization=organization)
+
+    assert listed_organizations(partner_client.get("/admin/providers/organization/")) == ["Ministry of Health"]
+    assert organization_autocomplete(partner_client, "ministry") == ["Ministry of Health"]
     response = partner_client.post(
         f"/admin/providers/organization/{organization.pk}/change/", {"slug": "moh", "name": "Renamed"}
     )
     assert response.status_code == 403
     organization.refresh_from_db()
     assert organization.name == "Ministry of Health"
+
+
+@pytest.fixture
+def organizations(make_provider, harbour, ministry):
+    """Organizations by the listings that name them: the partner's draft, another source's published listing,
+    only another source's draft and archived listings, a listing of no source, none."""
+    named = {
+        slug: Organization.objects.create(slug=slug, name=name)
+        for slug, name in [
+            ("ours", "Harbour Health Trust"),
+            ("published", "Health Ministry"),
+            ("drafts", "Hidden Health Network"),
+            ("curated", "Healing Hands"),
+            ("unused", "Health Unused"),
+        ]
+    }
+    make_provider(name="Harbour Draft", source=harbour, external_id="H-1", organization=named["ours"], status="draft")
+    make_provider(name="Ministry Clinic", source=ministry, external_id="M-1", organization=named["published"])
+    make_provider(
+        name="Ministry Draft", source=ministry, external_id="M-2", organization=named["drafts"], status="draft"
+    )
+    make_provider(
+        name="Ministry Closed", source=ministry, external_id="M-3", organization=named["drafts"], status="archived"
+    )
+    make_provider(name="Curated Clinic", organization=named["curated"])
+    return named
+
+
+VISIBLE_TO_THE_PARTNER = ["Harbour Health Trust", "Healing Hands", "Health Ministry"]
+
+
+def test_a_partner_lists_the_organizations_of_their_listings_and_of_published_ones(partner_client, organizations):
+    assert listed_organizations(partner_client.get("/admin/providers/organization/")) == VISIBLE_TO_THE_PARTNER
+    assert listed_organizations(partner_client.get("/admin/providers/organization/", {"q": "hidden"})) == []
+
+
+def test_a_partner_finds_only_those_organizations_in_the_listing_form_s_autocomplete(partner_client, organizations):
+    assert organization_autocomplete(partner_client, "h") == VISIBLE_TO_THE_PARTNER
+    assert organization_autocomplete(partner_client, "hidden") == []
+
+
+@pytest.mark.parametrize(
+    ("organization", "status"), [("ours", 200), ("published", 200), ("drafts", 404), ("unused", 404)]
+)
+def test_a_partner_opens_only_those_organizations(partner_client, organizations, organization, status):
+    url = f"/admin/providers/organization/{organizations[organization].pk}/change/"
+
+    assert partner_client.get(url).status_code == status
+
+
+def test_a_partner_cannot_attach_their_listing_to_an_organization_hidden_from_them(
+    partner_client, organizations, harbour
+):
+    provider = Provider.objects.get(name="Harbour Draft")
+    data = form_data(name=provider.name, slug=provider.slug, source=harbour.pk, external_id="H-1")
+
+    hidden = partner_client.post(change_url(provider), {**data, "organization": organizations["drafts"].pk})
+    assert "Select a valid choice" in str(hidden.context["adminform"].form.errors["organization"])
+    shown = partner_client.post(change_url(provider), {**data, "organization": organizations["published"].pk})
+    assert shown.status_code == 302
+    assert Provider.objects.get(pk=provider.pk).organization == organizations["published"]
+
+
+def test_curators_see_every_organization(curator_client, organizations):
+    every = sorted(organization.name for organization in organizations.values())
+
+    assert listed_organizations(curator_client.get("/admin/providers/organization/")) == every
+    assert organization_autocomplete(curator_client, "h") == every
+    assert curator_client.get(f"/admin/providers/organization/{organizations['drafts'].pk}/change/").status_code == 200
 
 
 # --- Partner importers: their own listings only -------------------------------------------------

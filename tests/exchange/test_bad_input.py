@@ -117,7 +117,63 @@ def test_an_unknown_country_rejects_the_record(tmp_path):
         "language",
     ],
 )
-def test_an_invalid_value_rejects_the_record_and_says_why(tmp_path, cells, line):
+def test_strictly_an_invalid_value_rejects_the_record_and_says_why(tmp_path, cells, line):
+    refuse(write_our_csv(tmp_path / "partner.csv", [{**GOOD_ROW, **cells}]), "--strict")
+
+    assert f"record 1 (external id 1): {line}" in rejected_lines()
+
+
+@pytest.mark.parametrize(
+    ("cells", "line"),
+    [
+        (
+            {"latitude": "91", "longitude": "0"},
+            "latitude 91.0 set aside: Ensure this value is less than or equal to 90.0.",
+        ),
+        ({"latitude": "91", "longitude": "0"}, "longitude 0.0 set aside: latitude: Ensure this value is less than"),
+        ({"latitude": "north", "longitude": "0"}, "latitude set aside: 'north' is not a number"),
+        ({"latitude": "10"}, "latitude 10.0 set aside: longitude: Give both latitude and longitude, or neither."),
+        ({"phone": "12"}, "phone '12' set aside: 12 is not a valid phone number for the provider's country."),
+        ({"website": "not a url"}, "website 'not a url' set aside: Enter a valid URL."),
+        ({"telehealth": "maybe"}, "telehealth set aside: 'maybe' is not yes, no or empty"),
+        ({"last_verified": "yesterday"}, "last_verified 'yesterday' set aside: “yesterday” value has an invalid date"),
+        ({"time_zone": "Africa/Atlantis"}, "time_zone 'Africa/Atlantis' set aside: Africa/Atlantis is not an IANA"),
+    ],
+    ids=[
+        "latitude-range",
+        "its-longitude",
+        "latitude-text",
+        "half-coordinates",
+        "phone",
+        "website",
+        "boolean",
+        "date",
+        "zone",
+    ],
+)
+def test_an_invalid_optional_value_is_set_aside_with_a_warning_and_the_listing_imported(tmp_path, cells, line):
+    run("import_providers", write_our_csv(tmp_path / "partner.csv", [{**GOOD_ROW, **cells}]))
+
+    listing = Provider.objects.get()
+    assert all(getattr(listing, name) in ("", None) for name in cells)
+    run_record = ImportRun.objects.get()
+    assert run_record.errors == [] and run_record.created == 1
+    assert any(warning.startswith(f"record 1 (external id 1): {line}") for warning in run_record.warnings), (
+        run_record.warnings
+    )
+
+
+@pytest.mark.parametrize(
+    ("cells", "line"),
+    [
+        ({"name": "x" * 201}, "name: Ensure this value has at most 200 characters (it has 201)."),
+        ({"name": "N/A"}, "name: This field cannot be blank."),
+        ({"status": "live"}, "status: Value 'live' is not a valid choice."),
+        ({"languages": "english"}, "languages: unknown term(s) english"),
+    ],
+    ids=["over-long-name", "placeholder-name", "status", "unknown-term"],
+)
+def test_an_invalid_required_value_or_an_unknown_term_still_rejects_the_record(tmp_path, cells, line):
     refuse(write_our_csv(tmp_path / "partner.csv", [{**GOOD_ROW, **cells}]))
 
     assert f"record 1 (external id 1): {line}" in rejected_lines()
@@ -162,13 +218,11 @@ def test_json_that_is_not_a_list_of_providers_is_refused(tmp_path):
 
 def test_a_bad_record_among_many_good_ones_writes_nothing(tmp_path):
     rows = [{**GOOD_ROW, "external_id": str(number)} for number in range(1, 300)]
-    rows.append({**GOOD_ROW, "external_id": "300", "latitude": "-95", "longitude": "0"})
+    rows.append({**GOOD_ROW, "external_id": "300", "status": "open"})
 
     refuse(write_our_csv(tmp_path / "partner.csv", rows))
 
-    assert rejected_lines() == [
-        "record 300 (external id 300): latitude: Ensure this value is greater than or equal to -90.0."
-    ]
+    assert rejected_lines() == ["record 300 (external id 300): status: Value 'open' is not a valid choice."]
 
 
 def test_a_cell_too_long_for_csv_is_refused(tmp_path):
@@ -176,3 +230,18 @@ def test_a_cell_too_long_for_csv_is_refused(tmp_path):
     path.write_text("source,external_id,name,country\npartner,1," + "x" * 200_000 + ",GB\n", encoding="utf-8")
 
     assert "is not readable as CSV (line 2: field larger than field limit" in refuse(path)
+
+
+def test_an_invalid_organization_website_is_set_aside_and_strictly_rejects(tmp_path):
+    row = {**GOOD_ROW, "organization_name": "Harbourfront Health", "organization_website": "harbourfront dot ca"}
+    path = write_our_csv(tmp_path / "partner.csv", [row])
+
+    refuse(path, "--strict")
+    assert rejected_lines() == ["record 1 (external id 1): organization website: Enter a valid URL."]
+
+    run("import_providers", path)
+    listing = Provider.objects.select_related("organization").get()
+    assert (listing.organization.name, listing.organization.website) == ("Harbourfront Health", "")
+    assert ImportRun.objects.latest("pk").warnings == [
+        "record 1 (external id 1): organization website 'harbourfront dot ca' set aside: Enter a valid URL."
+    ]

@@ -137,7 +137,7 @@ def test_a_dry_run_shows_the_changes_and_writes_nothing(tmp_path, partner_file):
 def test_an_invalid_record_fails_the_whole_file_and_lists_every_error(tmp_path):
     path = write_our_csv(
         tmp_path / "bad.csv",
-        [CLINIC, {**HOSTEL, "latitude": "200", "longitude": "10", "email": "not-an-email"}],
+        [CLINIC, {**HOSTEL, "country": "XX", "status": "open"}],
     )
 
     with pytest.raises(CommandError) as failure:
@@ -150,8 +150,8 @@ def test_an_invalid_record_fails_the_whole_file_and_lists_every_error(tmp_path):
     assert Organization.objects.count() == 0
     run_ = ImportRun.objects.get()
     assert run_.outcome == ImportRun.Outcome.FAILED
-    assert "record 2 (external id KE-002): latitude: Ensure this value is less than or equal to 90.0." in run_.errors
-    assert "record 2 (external id KE-002): email: Enter a valid email address." in run_.errors
+    assert "record 2 (external id KE-002): country: Value 'XX' is not a valid choice." in run_.errors
+    assert "record 2 (external id KE-002): status: Value 'open' is not a valid choice." in run_.errors
 
 
 def test_skip_invalid_writes_the_valid_records_and_lists_the_rejected(tmp_path):
@@ -244,7 +244,7 @@ def test_planning_in_parallel_processes_gives_the_same_result_as_in_one(tmp_path
         {**HOSTEL, "external_id": f"KE-{number}", "name": f"Hostel {number}", "modalities": "peer-support"}
         for number in range(40)
     ]
-    rows[7] = {**rows[7], "latitude": "95", "longitude": "0"}
+    rows[7] = {**rows[7], "country": "XX"}
     rows[30] = {**rows[30], "external_id": "KE-3"}
     path = write_our_csv(tmp_path / "many.csv", rows)
     import_file(path, "--skip-invalid")

@@ -80,13 +80,15 @@ def test_importing_it_again_changes_nothing(alabama):
     assert "0 created, 0 updated, 200 unchanged, 0 rejected." in output
 
 
-def test_the_whole_directory_validates_except_five_impossible_phone_numbers(directory):
-    with pytest.raises(CommandError):
-        run("import_providers", directory, "--source", "samhsa-2015", "--dry-run")
-    output = run("import_providers", directory, "--source", "samhsa-2015", "--dry-run", "--skip-invalid")
+def test_the_whole_directory_imports_with_a_warning_for_each_of_five_impossible_phone_numbers(directory):
+    output = run("import_providers", directory, "--source", "samhsa-2015", "--dry-run")
 
-    assert "11923 created, 0 updated, 0 unchanged, 5 rejected." in output
-    assert "record 263 (external id 6187AZ85653): phone: (520)068-4111 is not a valid phone number" in output
+    assert "11928 created, 0 updated, 0 unchanged, 0 rejected." in output
+    assert "5 invalid optional value(s) set aside, their records imported without them:" in output
+    assert (
+        "record 263 (external id 6187AZ85653): phone '(520)068-4111' set aside: "
+        "(520)068-4111 is not a valid phone number"
+    ) in output
     assert "N2 ×2" in output
     with open(directory, encoding="utf-8", newline="") as handle:
         assert sum(1 for _ in csv.DictReader(handle)) == 11928

@@ -3,8 +3,10 @@
 The locator lists a facility's services as labelled values under a category
 code: ``{"f2": "SET", "f3": "Outpatient; Residential"}``. ``LABEL_TERMS`` below
 is the one table of how a (code, label) pair becomes our vocabulary, documented
-in docs/IMPORT.md. A label the table does not know is reported back with the
-record, never silently dropped, unless its whole code is descriptive.
+in docs/IMPORT.md; the labels of "Other Languages" (OL) are language names, which
+``providers.exchange.languages`` maps as it does for every format. A label neither
+knows is reported back with the record, never silently dropped, unless its whole
+code is descriptive.
 
 The rule is the SAMHSA reader's: never invent a fact the record does not contain.
 """
@@ -17,7 +19,8 @@ from pathlib import Path
 from providers.exchange.formats.files import read_text
 from providers.exchange.formats.samhsa import OTHER_LANGUAGES as SAMHSA_OTHER_LANGUAGES
 from providers.exchange.formats.samhsa import TERRITORY_COUNTRIES, region_name
-from providers.exchange.records import TERM_FIELDS, ImportFileError, Record
+from providers.exchange.languages import language_code
+from providers.exchange.records import TERM_FIELDS, ImportFileError, Record, blank_placeholder
 
 _MAT = ("modalities", "mat")
 _COUNSELING = ("modalities", "counseling")
@@ -35,75 +38,11 @@ _TELEHEALTH = ("telehealth", True)
 _DETOXIFICATION = ("description", "Offers detoxification.")
 _MENTAL_HEALTH = ("description", "Offers mental health treatment.")
 
-# Names of the locator's "Other Languages" (OL) with their ISO 639-1 code.
-# Chinese varieties share "zh", as ISO 639-1 has no code of their own for them.
-LANGUAGE_CODES = {
-    "Albanian": "sq",
-    "Amharic": "am",
-    "Arabic": "ar",
-    "Armenian": "hy",
-    "Bengali": "bn",
-    "Bosnian": "bs",
-    "Bulgarian": "bg",
-    "Burmese": "my",
-    "Cantonese": "zh",
-    "Chinese": "zh",
-    "Croatian": "hr",
-    "Czech": "cs",
-    "Danish": "da",
-    "Dari": "fa",
-    "Dutch": "nl",
-    "Farsi": "fa",
-    "French": "fr",
-    "German": "de",
-    "Greek": "el",
-    "Gujarati": "gu",
-    "Haitian Creole": "ht",
-    "Hebrew": "he",
-    "Hindi": "hi",
-    "Hungarian": "hu",
-    "Igbo": "ig",
-    "Indonesian": "id",
-    "Italian": "it",
-    "Japanese": "ja",
-    "Khmer": "km",
-    "Korean": "ko",
-    "Kurdish": "ku",
-    "Lao": "lo",
-    "Lithuanian": "lt",
-    "Macedonian": "mk",
-    "Mandarin": "zh",
-    "Marathi": "mr",
-    "Navajo": "nv",
-    "Nepali": "ne",
-    "Ojibwa": "oj",
-    "Pashto": "ps",
-    "Persian": "fa",
-    "Polish": "pl",
-    "Portuguese": "pt",
-    "Punjabi": "pa",
-    "Romanian": "ro",
-    "Russian": "ru",
-    "Samoan": "sm",
-    "Serbian": "sr",
-    "Slovak": "sk",
-    "Somali": "so",
-    "Spanish": "es",
-    "Swahili": "sw",
-    "Tagalog": "tl",
-    "Tamil": "ta",
-    "Telugu": "te",
-    "Thai": "th",
-    "Tigrinya": "ti",
-    "Tongan": "to",
-    "Turkish": "tr",
-    "Ukrainian": "uk",
-    "Urdu": "ur",
-    "Uzbek": "uz",
-    "Vietnamese": "vi",
-    "Yiddish": "yi",
-    "Yoruba": "yo",
-}
+# The category of the locator's "Other Languages", whose labels are language names. The shared lookup
+# maps them to ISO 639-1 but for one: Chinese varieties share "zh", as ISO 639-1 has no code of their
+# own for them, and the CLDR counts Cantonese a language of its own (yue).
+LANGUAGES = "OL"
+CHINESE_VARIETIES = {"Cantonese": "zh"}
 
 # Labels are compared with runs of whitespace collapsed: the locator's own
 # labels carry stray double spaces ("Buprenorphine with naloxone  (Suboxone®)").
@@ -238,8 +177,6 @@ LABEL_TERMS: dict[tuple[str, str], tuple[tuple[str, object], ...]] = {
     # Despite the category's name the locator lists it beside other groups: a programme, not "only".
     ("EXCL", "DUI/DWI clients"): (("populations", "dui-dwi"),),
     ("SL", "Services for the deaf and hard of hearing"): (("populations", "deaf-or-hard-of-hearing"),),
-    # Languages (ISO 639-1)
-    **{("OL", name): (("languages", code),) for name, code in LANGUAGE_CODES.items()},
 }
 
 # Labels of mapped codes that state something true but nothing a person filters on here.
@@ -406,8 +343,10 @@ def map_services(services):
                     _add(sentences, value)
                 else:
                     facts[field_name] = value
-        elif code == "OL" and label in OTHER_LANGUAGES:
+        elif code == LANGUAGES and label in OTHER_LANGUAGES:
             _add(other_languages, label)
+        elif code == LANGUAGES and (language := CHINESE_VARIETIES.get(label) or language_code(label)):
+            _add(terms["languages"], language)
         elif (code, label) not in DESCRIPTIVE_LABELS and code not in DESCRIPTIVE_CODES:
             _add(unmapped, f"{code}: {label}")
     if other_languages:
@@ -431,7 +370,7 @@ def _add(items, item):
 
 
 def _text(value):
-    return "" if value is None else str(value).strip()
+    return "" if value is None else blank_placeholder(str(value).strip())
 
 
 def _postal_code(value):

@@ -22,7 +22,15 @@ from pathlib import Path, PurePosixPath
 from django.utils.text import slugify
 
 from providers.exchange.formats.files import Archive, read_csv_rows, read_text
-from providers.exchange.records import TERM_FIELDS, ImportFileError, Record, normalise_clock, parse_yes_no
+from providers.exchange.languages import language_code
+from providers.exchange.records import (
+    TERM_FIELDS,
+    ImportFileError,
+    Record,
+    blank_placeholder,
+    normalise_clock,
+    parse_yes_no,
+)
 from providers.models import Provider
 from providers.models.hsds_ids import (
     organization_id,
@@ -591,7 +599,7 @@ def _set_place(record, location):
     values["city"] = _text(address.get("city"))
     values["region"] = _text(address.get("state_province")) or _text(address.get("region"))
     values["postal_code"] = _text(address.get("postal_code"))
-    values["country"] = _text(address.get("country")).upper()
+    values["country"] = _text(address.get("country"), "country").upper()
 
 
 def _main_address(addresses):
@@ -697,13 +705,13 @@ def _set_languages(record, holders):
         return
     codes = []
     for language in itertools.chain.from_iterable(_objects(languages) for languages in lists):
-        code = re.split(r"[-_]", _text(language.get("code")))[0].lower()
-        if len(code) == 2 and code.isalpha():
-            codes.append(code)
-        else:
-            label = f"language: {_text(language.get('name')) or _text(language.get('code'))}"
-            if label not in record.unmapped:
-                record.unmapped.append(label)
+        name, code = _text(language.get("name")), _text(language.get("code"), "languages")
+        if not (name or code):
+            continue
+        if found := language_code(code) or language_code(name):
+            codes.append(found)
+        elif (label := f"language: {name or code}") not in record.unmapped:
+            record.unmapped.append(label)
     record.terms["languages"] = list(dict.fromkeys(codes))
 
 
@@ -808,12 +816,13 @@ def _flag(record, field, value):
 
 
 def _number(record, field, value):
-    if value is None or value == "":
-        return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    text = _text(value)
+    if not text:
+        return None
     try:
-        return float(str(value))
+        return float(text)
     except ValueError:
         record.add_error(field, f"{value!r} is not a number")
         return None
@@ -837,10 +846,10 @@ def _date(record, field, value):
         return None
 
 
-def _text(value):
+def _text(value, field_name=""):
     if value is None or isinstance(value, (dict, list)):
         return ""
-    return str(value).strip()
+    return blank_placeholder(str(value).strip(), field_name)
 
 
 def _object(value):

@@ -16,6 +16,7 @@ from providers.exchange.records import (
     TERM_FIELDS,
     ImportFileError,
     Record,
+    blank_placeholder,
     normalise_clock,
     parse_yes_no,
 )
@@ -118,7 +119,8 @@ def read_csv(path, options=None):
         for name, value in row.items():
             value = value.strip() if value else ""
             # unguard_formula, inlined: this loop runs for every cell of the file.
-            cells[name] = value[1:] if value[:1] == "'" and needs_guard(value[1:]) else value
+            value = value[1:] if value[:1] == "'" and needs_guard(value[1:]) else value
+            cells[name] = blank_placeholder(value, name)
         record = _record_from_cells(number, cells, columns)
         if extra:
             record.add_error("row", f"has {len(header) + len(extra)} cells; the header has {len(header)}")
@@ -235,6 +237,9 @@ def _record_from_json(number, item):
         if name not in item:
             continue
         value = item[name]
+        if isinstance(value, str):
+            # Blank text, a placeholder's included, is no value, whatever the field's type.
+            value = _text(value, name) or None
         if name in BOOLEAN_FIELDS:
             value = _parse_boolean(record, name, value)
         elif name in NUMBER_FIELDS:
@@ -244,7 +249,7 @@ def _record_from_json(number, item):
         elif name == "last_verified":
             value = value or None
         else:
-            value = _text(value)
+            value = _text(value, name)
         record.values[name] = value
     for name in TERM_FIELDS:
         if name in item:
@@ -254,7 +259,7 @@ def _record_from_json(number, item):
             if not isinstance(value, list):
                 record.add_error(name, "must be a list of term slugs")
                 continue
-            record.terms[name] = [_text(slug) for slug in value if _text(slug)]
+            record.terms[name] = [_text(slug, name) for slug in value if _text(slug, name)]
     if HOURS_COLUMN in item:
         hours = item[HOURS_COLUMN]
         if hours is None or isinstance(hours, str):
@@ -266,10 +271,10 @@ def _record_from_json(number, item):
     return record
 
 
-def _text(value):
+def _text(value, field_name=""):
     if value is None:
         return ""
-    return str(value).strip()
+    return blank_placeholder(str(value).strip(), field_name)
 
 
 # Writing

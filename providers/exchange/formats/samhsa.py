@@ -5,6 +5,7 @@ one table of that mapping, documented in docs/SAMHSA_MAPPING.md. A code that
 maps to nothing is reported back with the record, never silently dropped.
 """
 
+import functools
 import re
 from collections import Counter
 
@@ -12,7 +13,7 @@ import pycountry
 from django.utils.text import slugify
 
 from providers.exchange.formats.files import read_csv_rows, read_text
-from providers.exchange.records import ImportFileError, Record
+from providers.exchange.records import ImportFileError, Record, blank_placeholder
 from providers.models.naming import first_free
 
 SOURCE_SLUG = "samhsa-2015"
@@ -225,6 +226,7 @@ def split_contact(contact: str) -> tuple[str, str, str]:
     return first(main_part), first(rest), first(hotline_part)
 
 
+@functools.lru_cache(maxsize=128)
 def region_name(country: str, state: str) -> str:
     if country != "US":
         return ""
@@ -290,7 +292,7 @@ def read(path, options=None):
 
 
 def _record(number, row, external_id):
-    row = {name: (value or "").strip() for name, value in row.items() if name}
+    row = {name: blank_placeholder((value or "").strip()) for name, value in row.items() if name}
     codes = [code for code in row["Keys"].split("/") if code]
     terms, other_languages, unmapped = map_codes(codes)
     state = row["State"].upper()

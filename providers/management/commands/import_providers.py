@@ -1,4 +1,5 @@
-"""python manage.py import_providers PATH [--format ...] [--source SLUG] [--country XX] [--dry-run] [--skip-invalid]"""
+"""python manage.py import_providers PATH [--format ...] [--source SLUG] [--country XX] [--dry-run] [--skip-invalid]
+[--strict] [--missing flag|archive] [--partial]"""
 
 import sys
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from providers.exchange.formats import FORMATS, read_file
-from providers.exchange.importer import ImportOptions, import_records
+from providers.exchange.importer import MISSING_ARCHIVE, MISSING_FLAG, ImportOptions, import_records
 from providers.exchange.records import ImportFileError
 from providers.exchange.report import describe_report
 from providers.models import Provider
@@ -35,8 +36,28 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-invalid", action="store_true", help="Write the valid records and list the rejected ones."
         )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="Reject a record for any invalid value; by default an invalid optional value (a second phone, "
+            "an e-mail, a website) is set aside with a warning and the record imported.",
+        )
+        parser.add_argument(
+            "--missing",
+            choices=[MISSING_FLAG, MISSING_ARCHIVE],
+            default=MISSING_FLAG,
+            help="What happens to the source's listings this file does not hold: flagged for curators (default), "
+            "or archived.",
+        )
+        parser.add_argument(
+            "--partial",
+            action="store_true",
+            help="The file holds only some of the source's listings: none counts as missing.",
+        )
 
-    def handle(self, *args, path, format, source, country, status, dry_run, skip_invalid, **options):
+    def handle(
+        self, *args, path, format, source, country, status, dry_run, skip_invalid, strict, missing, partial, **_
+    ):
         country = country.strip().upper()
         if country and country not in COUNTRY_CODES:
             raise CommandError(f"--country {country!r} is not an ISO 3166-1 alpha-2 country code.")
@@ -54,6 +75,9 @@ class Command(BaseCommand):
                 status=status,
                 dry_run=dry_run,
                 skip_invalid=skip_invalid,
+                strict=strict,
+                missing=missing,
+                partial=partial,
                 file_name=path.name,
                 format=chosen.name,
                 parallel=True,

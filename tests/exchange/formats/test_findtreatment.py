@@ -226,7 +226,11 @@ def test_every_code_of_the_sample_is_mapped_or_descriptive(sample):
     known = {code for code, _label in findtreatment.LABEL_TERMS} | findtreatment.DESCRIPTIVE_CODES
     codes = {service["f2"] for item in sample for service in item["services"]}
 
-    assert codes - known == set()
+    assert codes - known == {findtreatment.LANGUAGES}
+
+
+def test_every_language_of_the_sample_maps_to_a_language(records):
+    assert not any(label.startswith(f"{findtreatment.LANGUAGES}:") for r in records.values() for label in r.unmapped)
 
 
 # --- Small files ---------------------------------------------------------------------------------
@@ -261,6 +265,34 @@ def test_languages_without_an_iso_639_1_code_are_kept_in_the_description(tmp_pat
 
     assert record.terms["languages"] == ["es"]
     assert record.values["description"] == "Also offers services in Hmong, Lakota."
+
+
+@pytest.mark.parametrize(
+    ("label", "code"),
+    [
+        ("Spanish", "es"),
+        ("Farsi", "fa"),
+        ("Dari", "fa"),
+        ("Mandarin", "zh"),
+        ("Cantonese", "zh"),
+        ("Haitian Creole", "ht"),
+    ],
+)
+def test_language_names_map_to_their_iso_639_1_code(tmp_path, label, code):
+    record = read_one(tmp_path, services=[{"f2": "OL", "f3": label}])
+
+    assert record.terms["languages"] == [code]
+
+
+def test_a_language_name_nothing_knows_is_reported(tmp_path):
+    assert read_one(tmp_path, services=[{"f2": "OL", "f3": "Elvish"}]).unmapped == ["OL: Elvish"]
+
+
+def test_placeholders_count_as_blank(tmp_path):
+    record = read_one(tmp_path, street2="-", phone="N/A", intake1="none", website="http://", zip="unknown")
+
+    blanked = ("street_address_2", "phone", "intake_phone", "website", "postal_code")
+    assert {name: record.values[name] for name in blanked} == dict.fromkeys(blanked, "")
 
 
 def test_every_taxonomy_is_stated_even_when_empty(tmp_path):

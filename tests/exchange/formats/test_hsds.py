@@ -260,9 +260,9 @@ def test_it_maps_foreign_terms_and_lists_every_term_it_cannot_map(tmp_path):
         "medications": ["methadone"],
         "care_settings": ["inpatient", "outpatient"],
         "populations": ["veterans"],
-        "languages": ["en", "es"],
+        "languages": ["en", "ur", "es"],
     }
-    assert record.unmapped == ["Open Eligibility: Detox", "language: Klingon", "language: Urdu"]
+    assert record.unmapped == ["Open Eligibility: Detox", "language: Klingon"]
 
 
 @pytest.mark.parametrize(
@@ -455,11 +455,14 @@ def test_it_imports_the_example_package_for_a_partner(tmp_path):
     folder = copy_examples(tmp_path)
     options = ImportOptions(source="partner", file_name="package", format="hsds")
 
-    rejected = import_records(hsds.read(folder), options)
+    rejected = import_records(hsds.read(folder), dataclasses.replace(options, strict=True))
 
     # The example places its location at latitude 100, which the model refuses.
     assert [name for _record, errors in rejected.rejected for name, _message in errors] == ["latitude"]
     assert not Provider.objects.exists()
+    forgiven = import_records(hsds.read(folder), dataclasses.replace(options, dry_run=True))
+    assert forgiven.warning_lines[0].startswith("record 1 (external id ") and not forgiven.rejected
+    assert "latitude 100.0 set aside: Ensure this value is less than or equal to 90.0." in forgiven.warning_lines[0]
 
     edit_csv(
         folder / "locations.csv", lambda header, rows: (header, [r[:8] + ["51.5072", "-0.1276"] + r[10:] for r in rows])

@@ -57,6 +57,13 @@ def test_detoxification_is_stated_in_the_description(tmp_path):
     assert record.values["description"] == "Offers detoxification."
 
 
+def test_placeholders_count_as_blank(tmp_path):
+    [record] = read(tmp_path, row(Name2="N/A", Address2="-", Note="none"))
+
+    assert record.values["name"] == "Shelby County Treatment Center"
+    assert (record.values["street_address_2"], record.values["description"]) == ("", "")
+
+
 def test_it_splits_main_and_intake_numbers():
     assert samhsa.split_contact("(334)428-5050 Intake: (334)428-5040") == ("(334)428-5050", "(334)428-5040", "")
     assert samhsa.split_contact("(205)216-0200x12 Intakes: (205)216-0201x3 (205)216- 0202") == (
