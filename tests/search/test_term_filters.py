@@ -354,3 +354,20 @@ def test_sqlite_statistics_are_gathered_again_when_a_migration_dropped_them(make
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'providers_provider'")
         assert cursor.fetchone()[0] > 0
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's autovacuum gathers its own statistics")
+def test_migrating_back_to_before_a_listing_table_existed_gathers_nothing(make_provider):
+    """As after ``migrate providers 0005``: the opening hours table is gone, and statistics wait for it."""
+    make_provider()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'providers_provider'")
+        # Inside the test's transaction, which SQLite rolls back with the table's removal.
+        cursor.execute("DROP TABLE providers_openinginterval")
+
+    ensure_statistics(connection)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'providers_provider'")
+        assert cursor.fetchone()[0] == 0
