@@ -68,23 +68,29 @@ fixture: migrate
 clean:
 	rm -rf $(VENV) staticfiles locale/*/LC_MESSAGES/*.mo
 
+# Benchmarks run with production settings: with DEBUG on, Django logs every query it runs
+# (docs/PERFORMANCE.md says what that cost an import).
+BENCH_ENV := DJANGO_DEBUG=0 DJANGO_DEVTOOLS=1 DJANGO_SECRET_KEY=benchmark-only-secret-key-0123456789abcdef DJANGO_ALLOWED_HOSTS=localhost DJANGO_SECURE_SSL_REDIRECT=0 API_ANONYMOUS_RATE=1000000/minute
+
 # Import benchmark (rows per second) on scratch databases; results in bench/ and docs/PERFORMANCE.md.
+# BENCH_IMPORT_ARGS="--only samhsa-shaped" measures only the large SAMHSA-shaped file.
 BENCH_SQLITE_URL := sqlite:///$(CURDIR)/bench/import.sqlite3
 BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/directory_bench
+BENCH_SAMHSA_ROWS ?= 100000
+BENCH_IMPORT_ARGS ?=
 
 bench-import: install
 	mkdir -p bench
-	rm -f bench/import.sqlite3
-	DATABASE_URL=$(BENCH_SQLITE_URL) $(PYTHON) manage.py migrate --noinput -v0
-	DATABASE_URL=$(BENCH_SQLITE_URL) $(PYTHON) manage.py bench_import --output bench/import-sqlite.json
+	rm -f bench/import.sqlite3 bench/import.sqlite3-wal bench/import.sqlite3-shm
+	DATABASE_URL=$(BENCH_SQLITE_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_SQLITE_URL) $(BENCH_ENV) $(PYTHON) manage.py bench_import --samhsa-rows $(BENCH_SAMHSA_ROWS) $(BENCH_IMPORT_ARGS) --output bench/import-sqlite.json
 	psql "$(dir $(BENCH_POSTGRES_URL))postgres" -q -c "DROP DATABASE IF EXISTS $(notdir $(BENCH_POSTGRES_URL))" -c "CREATE DATABASE $(notdir $(BENCH_POSTGRES_URL))"
-	DATABASE_URL=$(BENCH_POSTGRES_URL) $(PYTHON) manage.py migrate --noinput -v0
-	DATABASE_URL=$(BENCH_POSTGRES_URL) $(PYTHON) manage.py bench_import --output bench/import-postgresql.json
+	DATABASE_URL=$(BENCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py bench_import --samhsa-rows $(BENCH_SAMHSA_ROWS) $(BENCH_IMPORT_ARGS) --output bench/import-postgresql.json
 
 # Search benchmark (server time per request) over BENCH_PROVIDERS synthetic providers, with production
 # settings (cached templates, compressed static files) on scratch databases; see docs/PERFORMANCE.md.
 BENCH_PROVIDERS ?= 100000
-BENCH_ENV := DJANGO_DEBUG=0 DJANGO_DEVTOOLS=1 DJANGO_SECRET_KEY=benchmark-only-secret-key-0123456789abcdef DJANGO_ALLOWED_HOSTS=localhost DJANGO_SECURE_SSL_REDIRECT=0 API_ANONYMOUS_RATE=1000000/minute
 BENCH_SEARCH_SQLITE_URL := sqlite:///$(CURDIR)/bench/search.sqlite3
 BENCH_SEARCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/directory_bench_search
 

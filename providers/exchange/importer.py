@@ -404,15 +404,17 @@ def import_records(records, options: ImportOptions, progress=None) -> ImportRepo
     if run is not None:
         ImportRun.objects.filter(pk=run.pk).update(records_read=len(records))
     report = ImportReport()
-    context = _Context(records, options)
-    for slug in sorted(context.file_sources):
-        if slugify(slug) == slug:
-            context.source_for(slug, report)
-    for record in records:
-        report.unmapped.update(record.unmapped)
-    report.unchanged = len(context.unchanged)
-    report.missing = context.missing
+    # Loading what is stored, planning and writing build objects by the hundred thousand, all alive
+    # until the end: the collector would only scan them.
     with no_cyclic_garbage_collection():
+        context = _Context(records, options)
+        for slug in sorted(context.file_sources):
+            if slugify(slug) == slug:
+                context.source_for(slug, report)
+        for record in records:
+            report.unmapped.update(record.unmapped)
+        report.unchanged = len(context.unchanged)
+        report.missing = context.missing
         for record, change, errors in _plan_all(records, context, _progress_reporter(options, progress)):
             if errors:
                 report.rejected.append((record, errors))
@@ -432,7 +434,7 @@ def import_records(records, options: ImportOptions, progress=None) -> ImportRepo
     if report.rejected and not options.skip_invalid:
         report.run = _record_run(report, options, started_at, ImportRun.Outcome.FAILED, context)
         return report
-    with transaction.atomic():
+    with transaction.atomic(), bulk_sql.roomy_page_cache(), no_cyclic_garbage_collection():
         for source in context.sources.values():
             if source.pk is None:
                 source.save()
@@ -494,19 +496,23 @@ def _plan_all(records, context, progress):
     _FORKED_WORK = (records, context)
     size = -(-len(records) // workers)
     bounds = [(start, start + size) for start in range(0, len(records), size)]
+    mine = bounds[0][1]
     try:
-        # This process plans the first slice itself while the forked ones plan the rest.
+        # This process plans the first slice itself, keeping its changes as they are, while the forked
+        # ones plan the rest.
         with multiprocessing.get_context("fork").Pool(len(bounds) - 1) as pool:
             others = pool.map_async(_plan_chunk, bounds[1:])
-            chunks = [_plan_chunk(bounds[0]), *others.get()]
+            planned = [(record, *_plan(record, context)) for record in records[:mine]]
+            sent = [result for chunk in others.get() for result in chunk]
     finally:
         _FORKED_WORK = None
     progress(len(records), len(records))
+    yield from planned
     options = context.options
-    for record, (planned, errors) in zip(records, (result for chunk in chunks for result in chunk), strict=True):
+    for record, (plain, errors) in zip(records[mine:], sent, strict=True):
         change = None
-        if planned is not None:
-            values, change = planned
+        if plain is not None:
+            values, change = plain
             source = context.sources[options.source or record.source]
             existing = context.existing.get((source.pk, record.external_id)) if source.pk else None
             provider = _copy(context.blank_provider if existing is None else existing)
@@ -752,7 +758,8 @@ def _field_errors(provider, values, is_new, context):
     validated = to_validate.keys() | (context.validated_when_new - values.keys() if is_new else set())
     errors = {}
     try:
-        provider.clean_fields(exclude=[name for name in context.field_names if name not in validated])
+        # A set: clean_fields looks each of the model's fields up in it.
+        provider.clean_fields(exclude={name for name in context.field_names if name not in validated})
     except ValidationError as error:
         errors = error.update_error_dict(errors)
     for name, value in to_validate.items():
@@ -869,7 +876,8 @@ def _write(report, context):
     now = timezone.now()
     organizations = _save_organizations(report, context)
     organization_names = {organization.pk: organization.name for organization in organizations.values()}
-    taken = set(Provider.objects.values_list("slug", flat=True))
+    # Every stored slug, which only new listings need: a re-import that changes nothing skips reading them.
+    taken = set(Provider.objects.values_list("slug", flat=True)) if report.created else set()
     created = [change.provider for change in report.created]
     for change in report.created:
         provider = change.provider
@@ -1062,6 +1070,12 @@ def _link_organization(change, organizations):
 
 def _write_terms(report):
     """Replace the terms of every changed provider, in multi-row INSERTs (bulk_sql)."""
+    rows = {name: [] for name in TERM_FIELDS}
+    # One pass over the changes for the six tables, each listing's id read once, not once per term.
+    for change in report.created + report.updated:
+        pk = change.provider.pk
+        for name, ids in change.terms.items():
+            rows[name] += [(pk, term_id) for term_id in sorted(ids)]
     for name in TERM_FIELDS:
         relation = Provider._meta.get_field(name)
         through = relation.remote_field.through
@@ -1069,13 +1083,7 @@ def _write_terms(report):
         replaced = [change.provider.pk for change in report.updated if name in change.terms]
         for start in range(0, len(replaced), 500):
             through.objects.filter(provider_id__in=replaced[start : start + 500]).delete()
-        rows = [
-            (change.provider.pk, term_id)
-            for change in report.created + report.updated
-            if name in change.terms
-            for term_id in sorted(change.terms[name])
-        ]
-        bulk_sql.insert_rows(through._meta.db_table, ("provider_id", column), rows)
+        bulk_sql.insert_rows(through._meta.db_table, ("provider_id", column), rows[name])
 
 
 def _write_hours(report):

@@ -22,6 +22,9 @@ _WORD = re.compile(r"[^\W_]+")
 
 def words(text):
     """The words of ``text``, lower case and without accents: "Sainte-Thérèse" -> ["sainte", "therese"]."""
+    if text.isascii():
+        # ASCII text has no accents to remove and decomposes to itself: skip the walk over each character.
+        return _WORD.findall(text.casefold())
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(character for character in decomposed if not unicodedata.combining(character))
     return _WORD.findall(bare.casefold())

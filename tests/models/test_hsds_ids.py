@@ -1,5 +1,6 @@
 """HSDS ids are stored with each listing: found by index, unchanged by later edits, the same in export and API."""
 
+import json
 import uuid
 
 import pytest
@@ -14,6 +15,20 @@ from tests.exchange.helpers import run, write_our_csv
 from tests.exchange.test_importer import CLINIC, HOSTEL
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ("samhsa-2015", "4041AL35007", "service"),
+        ("ministry", 'KE "1", 2', "location"),
+        ("partner", "Café Olé / ñ", "العربية", "😀"),
+        ("", ""),
+        ("a\\b", "c\nd\te\x00"),
+    ],
+)
+def test_an_id_is_the_uuid5_of_its_parts_as_a_json_list_however_it_is_computed(parts):
+    assert hsds_ids.stable_id(*parts) == str(uuid.uuid5(hsds_ids.NAMESPACE, json.dumps(parts)))
 
 
 def test_a_new_listing_gets_ids_from_its_source_and_external_id(make_provider):
