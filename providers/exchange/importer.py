@@ -313,47 +313,32 @@ class _Context:
             ]
         return sorted(missing, key=lambda listing: (listing.name, listing.pk))
 
-    def _load(self, manager, ids, by="pk"):
-        """Rows of ``manager`` for the listings ``ids``: by id, or for many, by source."""
+    def _batches(self, manager, ids, by="provider"):
+        """Querysets of ``manager``'s rows for the listings ``ids`` (the field ``by`` names them): by id,
+        500 at a time, or for many, one for the whole source, whose rows the caller picks by id."""
         if len(ids) > _LOAD_BY_SOURCE_ABOVE:
-            wanted = set(ids)
-            source_lookup = "source__in" if by == "pk" else "provider__source__in"
-            id_name = "pk" if by == "pk" else "provider_id"
-            return [row for row in manager.filter(**{source_lookup: self.known}) if getattr(row, id_name) in wanted]
-        rows = []
-        for start in range(0, len(ids), 500):
-            rows += manager.filter(**{f"{by}__in": ids[start : start + 500]})
-        return rows
+            return [manager.filter(**{"source__in" if by == "pk" else f"{by}__source__in": self.known})]
+        return [manager.filter(**{f"{by}__in": ids[start : start + 500]}) for start in range(0, len(ids), 500)]
+
+    def _load(self, manager, ids, by="pk"):
+        """Rows of ``manager`` for the listings ``ids``."""
+        wanted, id_name = set(ids), "pk" if by == "pk" else f"{by}_id"
+        return [row for batch in self._batches(manager, ids, by) for row in batch if getattr(row, id_name) in wanted]
 
     def _existing_terms(self, ids):
         terms = {pk: {name: set() for name in TERM_FIELDS} for pk in ids}
         for name in TERM_FIELDS:
             relation = Provider._meta.get_field(name)
-            through = relation.remote_field.through
             column = relation.m2m_reverse_field_name() + "_id"
-            if len(ids) > _LOAD_BY_SOURCE_ABOVE:
-                batches = [through.objects.filter(provider__source__in=self.known)]
-            else:
-                batches = [
-                    through.objects.filter(provider_id__in=ids[start : start + 500])
-                    for start in range(0, len(ids), 500)
-                ]
-            for batch in batches:
+            for batch in self._batches(relation.remote_field.through.objects, ids):
                 for provider_id, term_id in batch.values_list("provider_id", column):
                     if provider_id in terms:
                         terms[provider_id][name].add(term_id)
         return terms
 
     def _existing_hours(self, ids):
-        if len(ids) > _LOAD_BY_SOURCE_ABOVE:
-            batches = [OpeningInterval.objects.filter(provider__source__in=self.known)]
-        else:
-            batches = [
-                OpeningInterval.objects.filter(provider_id__in=ids[start : start + 500])
-                for start in range(0, len(ids), 500)
-            ]
         wanted, hours = set(ids), {}
-        for batch in batches:
+        for batch in self._batches(OpeningInterval.objects, ids):
             for provider_id, weekday, opens, closes in batch.values_list("provider_id", "weekday", "opens", "closes"):
                 if provider_id in wanted:
                     hours.setdefault(provider_id, []).append((weekday, f"{opens:%H:%M}", f"{closes:%H:%M}"))
