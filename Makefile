@@ -41,9 +41,13 @@ demo-data: migrate
 # failed with nothing written.
 WORKER = $(if $(REDIS_URL),rqworker --job-class django_tasks_rq.Job default,db_worker --no-reload)
 
+# And the scheduler, which queues a pull of every partner feed that is due (docs/DEPLOYMENT.md).
+FEED_SYNC_SECONDS ?= 300
+
 run: demo-data
 	$(PYTHON) manage.py $(WORKER) & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
+	  $(PYTHON) manage.py sync_sources --every $(FEED_SYNC_SECONDS) & scheduler=$$!; \
+	  trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler' EXIT; trap 'exit 130' INT TERM; \
 	  $(PYTHON) manage.py runserver $(HOST):$(PORT)
 
 test: install messages
@@ -61,7 +65,7 @@ format: install
 migrations-check: install
 	$(PYTHON) manage.py makemigrations --check --dry-run
 
-# Rebuild fixtures/demo_providers.json from ../shared/data/samhsa-2015.
+# Rebuild fixtures/demo_providers.json from ../shared/data (SAMHSA 2015, FindTreatment.gov, NHS England).
 fixture: migrate
 	$(PYTHON) manage.py build_demo_fixture
 

@@ -270,6 +270,14 @@ SPECTACULAR_SETTINGS = {
 # Partner imports: the largest file accepted, and what an archive may expand to.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 IMPORT_MAX_EXPANDED_BYTES = env_int("IMPORT_MAX_EXPANDED_BYTES", 200 * 1024 * 1024)
+# Feed URLs are typed by curators and partners: never fetch from our own network, except to develop locally.
+IMPORT_ALLOW_PRIVATE_URLS = env_bool("IMPORT_ALLOW_PRIVATE_URLS", False)
+# Seconds; a partner's server that is down must fail the import quickly, not hold a worker.
+IMPORT_CONNECT_TIMEOUT = env_int("IMPORT_CONNECT_TIMEOUT", 10, minimum=1)
+# Seconds per read; a server that stops sending mid-file must not hold a worker until the import time limit.
+IMPORT_READ_TIMEOUT = env_int("IMPORT_READ_TIMEOUT", 60, minimum=1)
+# A moved feed or an http-to-https hop needs one or two; a longer chain is a loop or a misconfigured server.
+IMPORT_MAX_REDIRECTS = env_int("IMPORT_MAX_REDIRECTS", 5, minimum=0)
 
 # Background tasks (django-tasks, the backport of Django 6's django.tasks): an import confirmed in
 # the admin runs in a worker, not in the web request (providers/exchange/tasks.py). The queue is a

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
+from providers.admin.mappings import SourceMappingsAdmin
 from providers.admin.roles import (
     PartnerListingsAdmin,
     PartnerOrganizationsAdmin,
@@ -26,6 +27,7 @@ from providers.admin.roles import (
 from providers.admin.source_records import MissingFromSourceFilter, SourceRecordInline, missing_note
 from providers.admin.term_forms import TermForm
 from providers.curation import history, stale_edits
+from providers.exchange.feeds import pull_feed
 from providers.models import (
     CareSetting,
     CrisisLine,
@@ -330,10 +332,25 @@ class OrganizationAdmin(PartnerOrganizationsAdmin, DirectoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(SourcePartnersAdmin, DirectoryAdmin):
-    list_display = ("name", "slug", "url")
+class SourceAdmin(SourceMappingsAdmin, SourcePartnersAdmin, DirectoryAdmin):
+    list_display = ("name", "slug", "url", "feed_schedule", "feed_next_pull", "feed_failures")
+    list_filter = ("feed_schedule",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+    # The mapping is shown, with links to build, upload and download it; it changes through those pages only.
+    exclude = ("mapping",)
+    readonly_fields = ("mapping_summary", "feed_failures", "feed_modified_through")
+    actions = ["pull_feeds_now"]
+
+    @admin.action(description="Pull the selected sources' feeds now", permissions=["change"])
+    def pull_feeds_now(self, request, queryset):
+        with_feed = list(queryset.exclude(feed_url=""))
+        for source in with_feed:
+            pull_feed.enqueue(source.pk)
+        message = f"Queued {len(with_feed)} feed(s); a pull that brings something is listed under Import runs."
+        if without := len(queryset) - len(with_feed):
+            message += f" {without} of the selected sources have no feed."
+        self.message_user(request, message)
 
 
 class TermAdmin(DirectoryAdmin):

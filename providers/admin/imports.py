@@ -51,6 +51,15 @@ NOTHING_TO_IMPORT = "This upload has nothing to import, or its dry run has not e
 REFRESH_SECONDS = 2
 
 
+def within_size_limit(upload):
+    """``upload``, unless it is larger than an import may be: Django has spooled it, and it is refused before
+    it is read into memory."""
+    limit = settings.IMPORT_MAX_BYTES
+    if upload.size > limit:
+        raise ValidationError(f"{upload.name} is {upload.size:,} bytes; the limit is {limit:,} bytes.")
+    return upload
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(help_text="Our CSV or JSON, an HSDS .zip, FindTreatment.gov JSON or the SAMHSA 2015 CSV.")
     format = forms.ChoiceField(
@@ -104,12 +113,7 @@ class UploadForm(forms.Form):
     )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        # Django has already spooled the upload; refuse it before reading it into memory.
-        limit = settings.IMPORT_MAX_BYTES
-        if upload.size > limit:
-            raise ValidationError(f"{upload.name} is {upload.size:,} bytes; the limit is {limit:,} bytes.")
-        return upload
+        return within_size_limit(self.cleaned_data["file"])
 
     def clean_source(self):
         source = self.cleaned_data["source"].strip()
@@ -414,7 +418,7 @@ class ImportRunAdmin(PartnerImportsAdmin, admin.ModelAdmin):
             return None
         try:
             with on_disk(bytes(pending.data), pending.file_name) as file_path:
-                records = FORMATS[pending.options["format"]].read(file_path)
+                records = read_file(file_path, pending.options["format"], pending.options["source"])[1]
         except ImportFileError as error:
             return str(error)
         refusal = self.import_refusal(request, pending.file_name, records, pending.options["source"])

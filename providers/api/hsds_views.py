@@ -78,13 +78,15 @@ def _paging(request):
 def _page(number, size, total, contents):
     """HSDS's Page wrapper. ``size`` is the page size asked for; total_items may be capped (a lower bound)."""
     total_pages = math.ceil(total / size) if total else 0
+    # Past COUNT_CAP the total is a lower bound, and only a page that is not full is the last.
+    last_page = number >= total_pages if total < COUNT_CAP else len(contents) < size
     return {
         "total_items": total,
         "total_pages": total_pages,
         "page_number": number,
         "size": size,
         "first_page": number == 1,
-        "last_page": number >= total_pages,
+        "last_page": last_page,
         "empty": not contents,
         "contents": contents,
     }

@@ -6,11 +6,14 @@ validates them with the model and writes them. Keeping this shape in one place
 lets each format be one small module.
 """
 
+import functools
 import gc
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
+
+import pycountry
 
 from providers.models import TAXONOMY_FIELDS
 from providers.search.vocabulary import attach_terms
@@ -65,6 +68,13 @@ def blank_placeholder(text: str, field_name: str = "") -> str:
     if len(text) > _LONGEST_PLACEHOLDER or (folded := text.casefold()) not in PLACEHOLDERS:
         return text
     return text if folded == "na" and field_name in CODE_FIELDS else ""
+
+
+@functools.lru_cache(maxsize=512)
+def subdivision_name(country: str, code: str) -> str:
+    """The name of ``country``'s subdivision ``code`` ("CA" in the US is "California"), or "" when none has it."""
+    subdivision = pycountry.subdivisions.get(code=f"{country}-{code}".upper())
+    return subdivision.name if subdivision else ""
 
 
 _YES = {"yes", "true", "1", "y"}

@@ -43,7 +43,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django_tasks import task
 
-from providers.exchange.formats import FORMATS
+from providers.exchange.formats import read_file
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import ImportFileError
 from providers.exchange.report import MAX_LISTED, describe_report
@@ -124,7 +124,7 @@ def _dry_run(pending_id):
     options = pending.options
     try:
         with on_disk(bytes(pending.data), pending.file_name) as file_path:
-            records = FORMATS[options["format"]].read(file_path)
+            records = read_file(file_path, options["format"], options["source"])[1]
     except ImportFileError as error:
         _fail_dry_run(pending_id, str(error))
         return
@@ -240,7 +240,7 @@ def _import(pending_id, run_id):
     options = {name: value for name, value in pending.options.items() if name != RUN_OPTION}
     try:
         with on_disk(bytes(pending.data), pending.file_name) as file_path:
-            records = FORMATS[options["format"]].read(file_path)
+            records = read_file(file_path, options["format"], options["source"])[1]
     except ImportFileError as error:
         _fail(run_id, f"Nothing was imported: {error}")
         return

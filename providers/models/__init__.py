@@ -1,5 +1,6 @@
 from providers.models.crisis_line import CrisisLine
 from providers.models.import_run import ImportRun
+from providers.models.mapping_sample import MappingSample
 from providers.models.not_duplicate import NotDuplicate
 from providers.models.opening_hours import OpeningInterval
 from providers.models.organization import Organization
@@ -17,6 +18,7 @@ __all__ = [
     "ImportConflict",
     "ImportRun",
     "Language",
+    "MappingSample",
     "Medication",
     "Modality",
     "NotDuplicate",

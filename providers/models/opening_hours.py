@@ -5,6 +5,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class OpeningIntervalManager(models.Manager):
+    def get_by_natural_key(self, provider_slug, weekday, opens):
+        return self.get(provider__slug=provider_slug, weekday=weekday, opens=opens)
+
+
 class OpeningInterval(models.Model):
     """One stretch of a provider's weekly opening hours, in the provider's own time zone.
 
@@ -27,6 +32,8 @@ class OpeningInterval(models.Model):
     opens = models.TimeField()
     closes = models.TimeField(help_text="At or before the opening time means the next day; 00:00 to 00:00 is 24 hours.")
 
+    objects = OpeningIntervalManager()
+
     class Meta:
         ordering = ["weekday", "opens"]
         indexes = [models.Index(fields=["weekday", "opens"], name="openinginterval_day_opens")]
@@ -40,6 +47,12 @@ class OpeningInterval(models.Model):
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def natural_key(self):
+        # The fields of openinginterval_unique_start: fixtures load hours by listing, day and opening time.
+        return (*self.provider.natural_key(), self.weekday, self.opens)
+
+    natural_key.dependencies = ["providers.provider"]
 
     def clean(self):
         opens, closes = self.opens, self.closes

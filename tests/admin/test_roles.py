@@ -476,6 +476,18 @@ def test_a_format_without_sources_imports_into_the_partner_s_chosen_source(partn
     assert b"1 created, 0 updated, 0 unchanged, 0 rejected." in accepted.content
 
 
+def test_a_partner_imports_their_own_export_through_their_source_s_saved_mapping(partner_client, harbour):
+    harbour.mapping = {"format": "csv", "country": "KE", "id": "Ref", "fields": {"name": "Title"}}
+    harbour.save()
+    export = SimpleUploadedFile("export.csv", "Ref;Title\r\n7;Harbour Annex\r\n".encode("cp1252"))
+
+    dry_run = upload(partner_client, export, source="harbour-health")
+    assert b"1 created, 0 updated, 0 unchanged, 0 rejected." in dry_run.content
+    partner_client.post(f"{UPLOAD}{dry_run.context['pending'].pk}/")
+
+    assert list(Provider.objects.values_list("external_id", "name")) == [("7", "Harbour Annex")]
+
+
 def test_a_partner_cannot_rename_an_organization_other_sources_listings_belong_to(
     partner_client, make_provider, ministry
 ):

@@ -117,7 +117,14 @@ def test_taxonomies_and_countries_are_listed(client, listings):
     modalities = client.get("/api/v1/modalities/").json()
     countries = client.get("/api/v1/countries/").json()
 
-    assert [term["slug"] for term in modalities] == ["mat", "counseling", "peer-support", "faith-based", "holistic"]
+    assert [term["slug"] for term in modalities] == [
+        "mat",
+        "counseling",
+        "peer-support",
+        "faith-based",
+        "holistic",
+        "harm-reduction",
+    ]
     assert client.get("/api/v1/care-settings/inpatient/").json()["name"] == "Inpatient and residential"
     assert len(client.get("/api/v1/languages/").json()) == 184
     assert countries == [

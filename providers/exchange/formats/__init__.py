@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
-from providers.exchange.formats.files import decode_text, read_bytes
+from providers.exchange.formats.files import decode_text, is_zip, read_bytes
+from providers.exchange.formats.mapped import check_terms, parse_mapping
 from providers.exchange.records import ImportFileError, no_cyclic_garbage_collection
+from providers.models import Source
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,16 @@ FORMATS = {
         Format(
             "samhsa", "SAMHSA 2015 directory CSV", "providers.exchange.formats.samhsa", "read", carries_source=False
         ),
+        Format(
+            "mapped",
+            "mapped partner export",
+            "providers.exchange.formats.mapped",
+            "read",
+            carries_source=False,
+        ),
     )
 }
 
-_ZIP_MAGIC = b"PK\x03\x04"
 # Keys that, beside an "id" (which our own JSON never has), mark an HSDS service,
 # service_at_location, location or organization document.
 _HSDS_KEYS = {
@@ -58,7 +66,7 @@ def detect_format(path: Path) -> Format:
             return FORMATS["hsds"]
         raise ImportFileError(f"{path} is a folder without a datapackage.json, so it is not an HSDS data package.")
     data = read_bytes(path)
-    if data.startswith(_ZIP_MAGIC):
+    if is_zip(data):
         return FORMATS["hsds"]
     text = decode_text(data, path.name)
     if text.lstrip()[:1] in "[{":
@@ -99,13 +107,27 @@ class MissingSourceError(ImportFileError):
         super().__init__(f"The {chosen.label} format names no source: give one with --source.")
 
 
-def read_file(path: Path, format_name: str = "", source: str = ""):
-    """The format (given or detected) and the records of ``path``, or ImportFileError saying why not."""
-    chosen = FORMATS[format_name] if format_name else detect_format(path)
+def read_file(path: Path, format_name: str = "", source: str = "", mapping=None):
+    """The format (given or detected) and the records of ``path``, or ImportFileError saying why not.
+
+    A file is read through ``mapping`` when one is given, else through its source's saved mapping
+    when the format is not given (or is "mapped").
+    """
+    if mapping is None and format_name in ("", None, "mapped") and source:
+        mapping = saved_mapping(source)
+    chosen = FORMATS["mapped"] if mapping is not None else FORMATS[format_name] if format_name else detect_format(path)
     if not chosen.carries_source and not source:
         raise MissingSourceError(chosen)
+    if mapping is not None:
+        check_terms(mapping)
     with no_cyclic_garbage_collection():
-        records = chosen.read(path)
+        records = chosen.read(path, mapping)
     if not records:
         raise ImportFileError(f"{path.name} holds no records.")
     return chosen, records
+
+
+def saved_mapping(source: str):
+    """The mapping saved on the source ``source``, parsed; None when it has none."""
+    document = Source.objects.filter(slug=source).values_list("mapping", flat=True).first()
+    return parse_mapping(document, f"The mapping saved on {source}") if document else None

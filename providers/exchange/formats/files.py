@@ -14,6 +14,7 @@ from django.conf import settings
 
 from providers.exchange.records import ImportFileError
 
+_ZIP_MAGIC = b"PK\x03\x04"
 _BOMS = {codecs.BOM_UTF16_LE: "UTF-16", codecs.BOM_UTF16_BE: "UTF-16", codecs.BOM_UTF32_LE: "UTF-32"}
 
 
@@ -21,6 +22,10 @@ def check_size(size: int, what: str) -> None:
     limit = settings.IMPORT_MAX_BYTES
     if size > limit:
         raise ImportFileError(f"{what} is {size:,} bytes; the limit is {limit:,} bytes (IMPORT_MAX_BYTES).")
+
+
+def is_zip(data: bytes) -> bool:
+    return data.startswith(_ZIP_MAGIC)
 
 
 def read_bytes(path: Path) -> bytes:
@@ -32,8 +37,7 @@ def read_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def decode_text(data: bytes, name: str) -> str:
-    """UTF-8 text (a byte-order mark is allowed), or a clear error."""
+def _check_text(data: bytes, name: str) -> None:
     if not data.strip():
         raise ImportFileError(f"{name} is empty.")
     for bom, encoding in _BOMS.items():
@@ -41,6 +45,11 @@ def decode_text(data: bytes, name: str) -> str:
             raise ImportFileError(f"{name} is encoded as {encoding}; save it as UTF-8 and try again.")
     if b"\x00" in data[:8192]:
         raise ImportFileError(f"{name} looks like a binary file, not text.")
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """UTF-8 text (a byte-order mark is allowed), or a clear error."""
+    _check_text(data, name)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -50,9 +59,40 @@ def decode_text(data: bytes, name: str) -> str:
         ) from None
 
 
-def read_csv_rows(text: str, name: str) -> tuple[list[str], list[dict]]:
+# What a partner's export is read as when the partner names no encoding, in this order: UTF-8 (with or
+# without a byte-order mark), then the Windows and Latin-1 text that spreadsheets and older systems write.
+# Latin-1 decodes any bytes, so it comes last.
+EXPORT_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+
+def decode_export(data: bytes, name: str, encoding: str = "") -> str:
+    """The text of a partner's own export, in ``encoding`` when the partner names one."""
+    _check_text(data, name)
+    for candidate in (encoding,) if encoding else EXPORT_ENCODINGS:
+        try:
+            return data.decode(candidate).removeprefix("\ufeff")
+        except UnicodeDecodeError as error:
+            failure = error
+    raise ImportFileError(
+        f"{name} is not {encoding} text (byte 0x{data[failure.start]:02x} at position {failure.start})."
+    )
+
+
+# The separators partners' exports use, in the order a tie is settled.
+DELIMITERS = (",", ";", "\t", "|", "\u00ac")
+
+
+def detect_delimiter(text: str) -> str:
+    """The separator that occurs most often in the header line; a comma when none does."""
+    header = text.partition("\n")[0]
+    counts = {delimiter: header.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def read_csv_rows(text: str, name: str, delimiter: str = ",") -> tuple[list[str], list[dict]]:
     """The header and the rows (dicts) of CSV ``text``; a malformed file raises ImportFileError."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         rows = list(reader)
     except csv.Error as error:
@@ -93,7 +133,11 @@ class Archive:
     def has(self, member: str) -> bool:
         return member in self._members
 
-    def read_text(self, member: str) -> str:
+    @property
+    def members(self) -> list[str]:
+        return list(self._members)
+
+    def read_bytes(self, member: str) -> bytes:
         if member not in self._members:
             raise ImportFileError(f"{self.name} has no {member}.")
         info = self._members[member]
@@ -102,7 +146,10 @@ class Archive:
             data = handle.read(settings.IMPORT_MAX_EXPANDED_BYTES + 1)
         if len(data) > settings.IMPORT_MAX_EXPANDED_BYTES:
             raise ImportFileError(f"{member} in {self.name} expands beyond the limit.")
-        return decode_text(data, f"{member} in {self.name}")
+        return data
+
+    def read_text(self, member: str) -> str:
+        return decode_text(self.read_bytes(member), f"{member} in {self.name}")
 
     def close(self):
         self._zip.close()

@@ -111,7 +111,7 @@ def read_csv(path, options=None):
     text = read_text(path)
     header, rows = read_csv_rows(text, path.name)
     _check_header(header, text.partition("\n")[0], path.name)
-    columns = _Columns(header)
+    columns = Columns(header)
     records = []
     for number, row in enumerate(rows, start=1):
         extra = row.pop(None, None)
@@ -121,7 +121,7 @@ def read_csv(path, options=None):
             # unguard_formula, inlined: this loop runs for every cell of the file.
             value = value[1:] if value[:1] == "'" and needs_guard(value[1:]) else value
             cells[name] = blank_placeholder(value, name)
-        record = _record_from_cells(number, cells, columns)
+        record = record_from_cells(number, cells, columns)
         if extra:
             record.add_error("row", f"has {len(header) + len(extra)} cells; the header has {len(header)}")
         records.append(record)
@@ -146,7 +146,7 @@ def _check_header(header, header_line, name):
         raise ImportFileError(f"{name} repeats the column(s): {', '.join(duplicated)}.")
 
 
-class _Columns:
+class Columns:
     """Which of our columns a file has, worked out once rather than for every row."""
 
     def __init__(self, names):
@@ -158,7 +158,7 @@ class _Columns:
         self.organization = any(column in present for column in ORGANIZATION_COLUMNS)
 
 
-def _record_from_cells(number, cells, columns):
+def record_from_cells(number, cells, columns):
     record = Record(number=number, external_id=cells.get("external_id", ""), source=cells.get("source", ""))
     record.slug = cells.get("slug", "")
     values = record.values

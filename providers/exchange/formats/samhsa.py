@@ -5,15 +5,13 @@ one table of that mapping, documented in docs/SAMHSA_MAPPING.md. A code that
 maps to nothing is reported back with the record, never silently dropped.
 """
 
-import functools
 import re
 from collections import Counter
 
-import pycountry
 from django.utils.text import slugify
 
 from providers.exchange.formats.files import read_csv_rows, read_text
-from providers.exchange.records import ImportFileError, Record, blank_placeholder
+from providers.exchange.records import ImportFileError, Record, blank_placeholder, subdivision_name
 from providers.models.naming import first_free
 
 SOURCE_SLUG = "samhsa-2015"
@@ -226,12 +224,10 @@ def split_contact(contact: str) -> tuple[str, str, str]:
     return first(main_part), first(rest), first(hotline_part)
 
 
-@functools.lru_cache(maxsize=128)
 def region_name(country: str, state: str) -> str:
     if country != "US":
         return ""
-    subdivision = pycountry.subdivisions.get(code=f"US-{state}")
-    return subdivision.name if subdivision else state
+    return subdivision_name(country, state) or state
 
 
 def map_codes(codes):

@@ -1,12 +1,14 @@
-"""python manage.py import_providers PATH [--format ...] [--source SLUG] [--country XX] [--dry-run] [--skip-invalid]
-[--strict] [--missing flag|archive] [--partial]"""
+"""python manage.py import_providers PATH [--format ...] [--mapping MAPPING.json] [--source SLUG] [--country XX]
+[--dry-run] [--skip-invalid] [--strict] [--missing flag|archive] [--partial]"""
 
 import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from providers.exchange.feeds import is_url, pull_records
 from providers.exchange.formats import FORMATS, read_file
+from providers.exchange.formats.mapped import load_mapping
 from providers.exchange.importer import MISSING_ARCHIVE, MISSING_FLAG, ImportOptions, import_records
 from providers.exchange.records import ImportFileError
 from providers.exchange.report import describe_report
@@ -18,8 +20,15 @@ class Command(BaseCommand):
     help = "Import provider listings from a partner file: validate every record, then write all of them or none."
 
     def add_arguments(self, parser):
-        parser.add_argument("path", type=Path, help="File, folder (HSDS data package) or .zip to import.")
+        parser.add_argument(
+            "path", help="File, folder (HSDS data package) or .zip to import, or a feed's URL (a file or an HSDS API)."
+        )
         parser.add_argument("--format", choices=sorted(FORMATS), help="The file's format; detected when omitted.")
+        parser.add_argument(
+            "--mapping",
+            type=Path,
+            help="A mapping (JSON) that reads a partner's own export; by default the source's saved mapping, if any.",
+        )
         parser.add_argument(
             "--source", default="", help="Source slug for every record (required when the format names none)."
         )
@@ -56,17 +65,45 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, path, format, source, country, status, dry_run, skip_invalid, strict, missing, partial, **_
+        self,
+        *args,
+        path,
+        format,
+        mapping,
+        source,
+        country,
+        status,
+        dry_run,
+        skip_invalid,
+        strict,
+        missing,
+        partial,
+        **_,
     ):
         country = country.strip().upper()
         if country and country not in COUNTRY_CODES:
             raise CommandError(f"--country {country!r} is not an ISO 3166-1 alpha-2 country code.")
         try:
-            chosen, records = read_file(path, format, source)
+            mapping_read = load_mapping(mapping) if mapping else None
+            if is_url(path):
+                if format:
+                    raise CommandError("--format is for files: a feed's format is told from what it sends.")
+                if not source:
+                    raise CommandError("A feed's listings need a source: give one with --source.")
+                pulled = pull_records(path, source, mapping=mapping_read)
+                format_name, records = pulled.format, pulled.records
+                self.stdout.write(f"Pulled {len(records)} record(s) from {path} ({FORMATS[format_name].label}).")
+            else:
+                chosen, records = read_file(Path(path), format, source, mapping_read)
+                format_name = chosen.name
+                if not format and chosen.name != "mapped":
+                    self.stdout.write(f"Detected format: {chosen.name} ({chosen.label}).")
         except ImportFileError as error:
             raise CommandError(str(error)) from None
-        if not format:
-            self.stdout.write(f"Detected format: {chosen.name} ({chosen.label}).")
+        if format_name == "mapped":
+            self.stdout.write(f"Read through {mapping.name if mapping else f'the mapping saved on {source}'}.")
+            if records.left_out:
+                self.stdout.write(f"Left out {records.left_out} record(s) without the terms the mapping requires.")
         report = import_records(
             records,
             ImportOptions(
@@ -78,8 +115,8 @@ class Command(BaseCommand):
                 strict=strict,
                 missing=missing,
                 partial=partial,
-                file_name=path.name,
-                format=chosen.name,
+                file_name=Path(path).name if not is_url(path) else path[:255],
+                format=format_name,
                 parallel=True,
             ),
             progress=self._progress(len(records)),
