@@ -8,10 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management.base import CommandError
+from django.db import OperationalError
 from django.utils import timezone
 
 from providers.exchange import feeds
 from providers.exchange.feeds import pull_source, queue_due_feeds
+from providers.management.commands import sync_sources
 from providers.models import ImportRun, Provider, Source
 from tests.exchange.helpers import run
 
@@ -252,3 +254,29 @@ class TestHsdsApiFeeds:
     def test_a_url_needs_a_source(self, db, partner):
         with pytest.raises(CommandError, match="need a source"):
             run("import_providers", f"{partner}/listings.csv")
+
+
+class TestTheScheduler:
+    def test_keeps_queueing_due_feeds_through_a_database_busy_for_a_moment(self, db, monkeypatch):
+        turns = []
+
+        def queue(full=False):
+            turns.append("queue")
+            if len(turns) == 1:
+                raise OperationalError("database is locked")
+            return []
+
+        class Stop(Exception):
+            pass
+
+        def sleep(seconds):
+            turns.append(seconds)
+            if len(turns) > 3:
+                raise Stop
+
+        monkeypatch.setattr(sync_sources, "queue_due_feeds", queue)
+        monkeypatch.setattr(sync_sources.time, "sleep", sleep)
+        with pytest.raises(Stop):
+            run("sync_sources", "--every", "60")
+
+        assert turns == ["queue", 60, "queue", 60]

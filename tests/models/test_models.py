@@ -639,14 +639,17 @@ def test_attach_terms_leaves_out_a_term_deleted_since(make_provider):
 # --- The shipped taxonomy ----------------------------------------------------------------------
 
 
-def test_shipped_modalities_are_exactly_the_five_kinds_of_treatment():
+def test_shipped_modalities_are_the_five_kinds_of_treatment_and_harm_reduction():
     assert set(Modality.objects.values_list("slug", flat=True)) == {
         "mat",
         "counseling",
         "peer-support",
         "faith-based",
         "holistic",
+        "harm-reduction",
     }
+    harm_reduction = Modality.objects.get(slug="harm-reduction")
+    assert set(harm_reduction.name_translations) == {"es", "fr", "pt", "ar"}
 
 
 def test_shipped_care_settings_are_inpatient_outpatient_and_aftercare():

@@ -3,6 +3,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils import timezone
 
 from providers.exchange.feeds import pull_feed, queue_due_feeds
@@ -38,8 +39,14 @@ class Command(BaseCommand):
         if every < 0:
             raise CommandError("--every must be a number of seconds.")
         while True:
-            for feed in queue_due_feeds(full=full):
-                self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} queued {feed.slug}: {feed.feed_url}")
+            try:
+                for feed in queue_due_feeds(full=full):
+                    self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} queued {feed.slug}: {feed.feed_url}")
+            except DatabaseError as error:
+                if not every:
+                    raise
+                # A database busy or away for a moment: the scheduler tries again at its next turn.
+                self.stderr.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} could not queue the due feeds: {error}")
             if not every:
                 return
             time.sleep(every)
