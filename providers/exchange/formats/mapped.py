@@ -268,6 +268,8 @@ def _tables(spec, problems):
         if not isinstance(table, dict) or not isinstance(table.get("file"), str) or "id" not in table:
             problems.append(f'{where} must give "file" (a file of the same export) and "id" (its id column)')
             continue
+        if _unknown_keys(table, TABLE_KEYS, where, problems):
+            continue
         if Path(table["file"]).name != table["file"] or table["file"] in ("", ".", ".."):
             problems.append(f'{where}: "file" must be a file name beside the main file, without a folder')
             continue
@@ -294,20 +296,38 @@ def _terms(spec, tables, problems):
     return tuple(terms)
 
 
+def _unknown_keys(entry, known, where, problems):
+    """Whether ``entry`` has keys beyond ``known``: a typo ("spilt") must not pass for a key left out."""
+    unknown = [key for key in entry if key not in known]
+    if unknown:
+        problems.append(f"{where} has unknown key(s) {', '.join(map(repr, unknown))} (known: {', '.join(known)})")
+    return bool(unknown)
+
+
+TERM_KEYS = ("column", "split", "values", "table")
+TABLE_KEYS = ("file", "id")
+HOURS_KEYS = ("table", "day", "times", "where")
+
+
 def _term_column(taxonomy, entry, tables, problems):
     where = f'"terms" → {taxonomy!r}'
     if not isinstance(entry, dict) or not isinstance(entry.get("column"), str) or not entry["column"]:
         problems.append(f'{where} must give the "column" its values come from')
         return None
+    if _unknown_keys(entry, TERM_KEYS, where, problems):
+        return None
     if not isinstance(entry.get("split", ""), str):
         problems.append(f'{where} → "split" must be text, the separator between values')
         return None
     table = entry.get("table", "")
-    if table and table not in tables:
+    if not isinstance(table, str) or (table and table not in tables):
         problems.append(f'{where} reads the table {table!r}, which "tables" does not declare')
         return None
+    if not isinstance(entry.get("values", {}), dict):
+        problems.append(f'{where} → "values" must be an object: {{their value: our term slug}}')
+        return None
     values = {}
-    for value, slugs in (entry.get("values") or {}).items():
+    for value, slugs in entry.get("values", {}).items():
         if slugs is None:
             slugs = []
         elif isinstance(slugs, str):
@@ -325,6 +345,8 @@ def _opening_hours(spec, tables, problems):
     keys = ("table", "day", "times")
     if not isinstance(spec, dict) or not all(isinstance(spec.get(key), str) and spec[key] for key in keys):
         problems.append('"opening_hours" must give the "table", its "day" column and its "times" column')
+        return None
+    if _unknown_keys(spec, HOURS_KEYS, '"opening_hours"', problems):
         return None
     if spec["table"] not in tables:
         problems.append(f'"opening_hours" reads the table {spec["table"]!r}, which "tables" does not declare')
@@ -512,6 +534,8 @@ def read(path: Path, mapping: Mapping) -> MappedRecords:
 def records(export: Export, limit: int | None = None) -> MappedRecords:
     """The export's records, at most ``limit`` of them."""
     mapping = export.mapping
+    if mapping.format == "csv":
+        _check_columns(export)
     columns = Columns([*mapping.fields, *(["country"] if mapping.country else [])])
     vocabulary = _vocabulary(mapping)
     kept = MappedRecords()
@@ -524,6 +548,29 @@ def records(export: Export, limit: int | None = None) -> MappedRecords:
             continue
         kept.append(record)
     return kept
+
+
+def _check_columns(export):
+    """Raise ImportFileError when the mapping names columns a CSV table does not have: a misspelt column
+    would otherwise leave a field blank in every record. (A JSON export may leave out a key that is
+    blank in every record, so only CSV headers are held to it.)"""
+    mapping = export.mapping
+    wanted = {"": [*mapping.id.columns, *(column for source in mapping.fields.values() for column in source.columns)]}
+    for name, table in mapping.tables.items():
+        wanted.setdefault(name, []).extend(table.id.columns)
+    for term_column in mapping.terms:
+        wanted.setdefault(term_column.table, []).append(term_column.column)
+    if (hours := mapping.opening_hours) is not None:
+        wanted.setdefault(hours.table, []).extend([hours.day, hours.times, *hours.where])
+    problems = []
+    for table, columns in wanted.items():
+        present = export.table_columns(table)
+        missing = [column for column in dict.fromkeys(columns) if column not in present]
+        if present and missing:
+            file_name = mapping.tables[table].file if table else export.name
+            problems.append(f"{file_name} has no column {', '.join(map(repr, missing))} (it has {', '.join(present)})")
+    if problems:
+        raise MappingError("The mapping names columns the file does not have: " + "; ".join(problems) + ".")
 
 
 def _vocabulary(mapping):

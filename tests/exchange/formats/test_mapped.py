@@ -306,6 +306,25 @@ class TestBadMappings:
         ):
             assert expected in message
 
+    def test_a_misspelt_key_inside_an_entry_is_not_taken_for_one_left_out(self):
+        with pytest.raises(MappingError) as error:
+            parse_mapping(
+                {
+                    "format": "csv",
+                    "id": "Ref",
+                    "fields": {"name": "Name"},
+                    "terms": {"modalities": {"column": "Keys", "spilt": " ", "values": ["MM"]}},
+                }
+            )
+
+        assert "'modalities' has unknown key(s) 'spilt' (known: column, split, values, table)" in str(error.value)
+
+    def test_a_misspelt_column_is_named_rather_than_leaving_every_record_blank(self, db, samhsa_2017, tmp_path):
+        export, _ = samhsa_2017
+        wrong = dict(SAMHSA_2017_MAPPING, fields={**SAMHSA_2017_MAPPING["fields"], "city": "Cty"})
+        with pytest.raises(CommandError, match=r"samhsa-2017.csv has no column 'Cty' \(it has Year, Page, Center_name"):
+            run("import_providers", export, "--mapping", write_json(tmp_path / "wrong.json", wrong), "--source", "s")
+
     def test_a_term_we_do_not_have_stops_the_import_before_reading(self, db, samhsa_2017, tmp_path):
         export, _ = samhsa_2017
         wrong = dict(SAMHSA_2017_MAPPING, terms={"modalities": {"column": "Keys", "values": {"MM": "methadone"}}})
