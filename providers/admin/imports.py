@@ -28,13 +28,13 @@ from django_countries import countries
 from providers.admin.roles import PartnerImportsAdmin, partner_source_ids
 from providers.admin.source_records import value_text
 from providers.exchange.formats import FORMATS, MissingSourceError, read_file
+from providers.exchange.formats.files import on_disk
 from providers.exchange.importer import MISSING_ARCHIVE, MISSING_FLAG
 from providers.exchange.records import ImportFileError
 from providers.exchange.tasks import (
     RUN_OPTION,
     UNFINISHED,
     fail_abandoned_runs,
-    on_disk,
     queue_dry_run,
     queue_import,
     uploads_not_queued,

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_countries import countries
 
 from providers.admin.imports import within_size_limit
-from providers.exchange.formats.files import DELIMITERS, Archive, is_zip
+from providers.exchange.formats.files import DELIMITERS, Archive, is_zip, on_disk
 from providers.exchange.formats.mapped import (
     FIELDS,
     Export,
@@ -40,7 +40,6 @@ from providers.exchange.formats.mapped import (
 )
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import TERM_FIELDS, ImportFileError
-from providers.exchange.tasks import on_disk
 from providers.models import MappingSample, Source
 from providers.search.vocabulary import all_terms
 

@@ -32,9 +32,9 @@ from django_tasks import task
 
 from providers.exchange.fetching import FetchError, fetch
 from providers.exchange.formats import read_file
+from providers.exchange.formats.files import on_disk
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import ImportFileError
-from providers.exchange.tasks import on_disk
 from providers.models import ImportRun, Source
 
 logger = logging.getLogger(__name__)

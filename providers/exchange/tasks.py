@@ -30,20 +30,16 @@ was killed is shown failed once ``IMPORT_TIME_LIMIT`` has passed
 """
 
 import logging
-import tempfile
 import time
-from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import SuspiciousFileOperation
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 from django_tasks import task
 
 from providers.exchange.formats import read_file
+from providers.exchange.formats.files import on_disk
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import ImportFileError
 from providers.exchange.report import MAX_LISTED, describe_report
@@ -53,26 +49,6 @@ logger = logging.getLogger(__name__)
 
 Outcome = ImportRun.Outcome
 UNFINISHED = (Outcome.QUEUED, Outcome.RUNNING)
-
-
-def _disk_name(file_name):
-    """A safe name for the temporary copy, so that the readers' messages name the file the curator chose."""
-    try:
-        name = get_valid_filename(Path(file_name).name)
-    except SuspiciousFileOperation:
-        return "upload"
-    if len(name.encode()) > 200:
-        return "upload" + Path(name).suffix[:20]
-    return name
-
-
-@contextmanager
-def on_disk(data, file_name):
-    """An uploaded file as a file for the format readers, which take a path; gone again when the block ends."""
-    with tempfile.TemporaryDirectory(prefix="import-") as folder:
-        file_path = Path(folder) / _disk_name(file_name)
-        file_path.write_bytes(data)
-        yield file_path
 
 
 # An upload's options hold its run's id from the moment an import of it is queued.

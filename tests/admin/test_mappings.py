@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from providers.exchange.formats import read_file
-from providers.exchange.tasks import on_disk
+from providers.exchange.formats.files import on_disk
 from providers.models import MappingSample, Modality, Provider, Source
 
 pytestmark = pytest.mark.django_db

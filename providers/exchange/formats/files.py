@@ -7,10 +7,14 @@ members are read in memory, by the names the package itself declares.
 import codecs
 import csv
 import io
+import tempfile
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.utils.text import get_valid_filename
 
 from providers.exchange.records import ImportFileError
 
@@ -153,3 +157,23 @@ class Archive:
 
     def close(self):
         self._zip.close()
+
+
+def _disk_name(file_name):
+    """A safe name for the temporary copy, so that the readers' messages name the file the curator chose."""
+    try:
+        name = get_valid_filename(Path(file_name).name)
+    except SuspiciousFileOperation:
+        return "upload"
+    if len(name.encode()) > 200:
+        return "upload" + Path(name).suffix[:20]
+    return name
+
+
+@contextmanager
+def on_disk(data, file_name):
+    """An uploaded or fetched file as a file for the format readers, which take a path; gone when the block ends."""
+    with tempfile.TemporaryDirectory(prefix="import-") as folder:
+        file_path = Path(folder) / _disk_name(file_name)
+        file_path.write_bytes(data)
+        yield file_path
