@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from directory import health, views
+from providers import choose as choose_views
+from providers import saved_lists
 from providers import views as provider_views
 
 admin.site.site_header = "Treatment directory — curation"
@@ -25,8 +27,10 @@ urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("about/", views.about, name="about"),
     path("crisis-lines/", views.crisis_lines, name="crisis_lines"),
+    path("choose/", choose_views.choose, name="choose"),
     path("providers/", include("providers.urls")),
     path("suggest/", provider_views.suggest_provider, name="suggest_provider"),
     path("suggest/thanks/", provider_views.thanks, name="suggestion_thanks"),
+    path("list/", saved_lists.saved_list, name="saved_list"),
     prefix_default_language=False,
 )

@@ -6,6 +6,9 @@ In Django's cache (local memory per process, or Redis shared by every app server
   forgotten when listings change (a new PAGES version).
 - search choices: ``providers:filter-choices``, 300 s; forgotten when listings change.
 - home page totals: ``providers:totals``, 300 s; forgotten when listings change.
+- the counts beside the search page's choices (providers.search.choice_counts), per search
+  without one of its filters: ``providers:choice-counts:<PAGES version>:<hash of that search>``,
+  300 s; forgotten when listings change (a new PAGES version), never kept for "open now".
 - suggestions sent per address: ``suggestions:sent:<keyed hash>`` (providers.views), for
   SUGGESTION_RATE_PERIOD; never forgotten, they expire.
 - API requests per address: DRF's ``throttle_anon_<address>``, for API_ANONYMOUS_RATE's period;
@@ -148,9 +151,10 @@ def cached_page(view):
     """Serve ``view``'s page from the cache when it is the same for every anonymous visitor.
 
     Only what is the same for every anonymous visitor is stored: GET and HEAD without a
-    session cookie (curators, who may see drafts, are never served a stored page), answers
-    200 that set no cookie and hold no CSRF token. A page whose crisis lines follow the
-    visitor's Accept-Language is stored once per language region.
+    session cookie (curators, who may see drafts, are never served a stored page) or a
+    person's saved list in the address, answers 200 that set no cookie and hold no CSRF
+    token. A page whose crisis lines follow the visitor's Accept-Language is stored once
+    per language region.
     """
 
     @functools.wraps(view)
@@ -182,11 +186,17 @@ def cached_page(view):
     return serve
 
 
+# The query parameter that carries one person's saved list from page to page (providers/saved_lists.py):
+# a page with it is never stored.
+SAVED_LIST_PARAMETER = "list"
+
+
 def _may_use_cache(request):
     return (
         settings.PAGE_CACHE_SECONDS > 0
         and request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and SAVED_LIST_PARAMETER not in request.GET
     )
 
 

@@ -14,6 +14,7 @@ from providers.exchange.formats import ours
 from providers.exchange.records import iter_export_records
 from providers.forms import CorrectionForm, NewProviderForm
 from providers.models import Provider
+from providers.search.choice_counts import choice_counts, label_choices
 from providers.search.filters import ProviderFilter
 from providers.search.hours import attach_hours
 from providers.search.paging import CappedPaginator
@@ -31,6 +32,8 @@ def provider_list(request):
     page_obj = paginator.get_page(request.GET.get("page"))
     page_obj.object_list = attach_terms(page_obj.object_list, RESULT_TAXONOMIES)
     attach_hours(page_obj.object_list)
+    # Each choice says how many listings it would give with the other filters (issue 19).
+    label_choices(providers, choice_counts(providers))
     request.crisis_country = providers.searched_country
     return render(request, "providers/provider_list.html", {"filter": providers, "page_obj": page_obj})
 

@@ -59,6 +59,14 @@ def test_a_provider_page_seen_again_is_served_without_the_database(client, clini
     assert "Harbour Clinic" in response.text
 
 
+@pytest.mark.parametrize("url", ["/providers/?list=harbour-clinic-mombasa,other", "{page}?list=a,b"])
+def test_a_page_carrying_someones_saved_list_is_never_stored(client, clinic, url):
+    url = url.format(page=clinic.get_absolute_url())
+    client.get(url)
+
+    assert rendered(client.get(url))
+
+
 def test_a_stored_page_is_the_same_page(client, clinic):
     first = client.get("/providers/?modality=mat").content
 

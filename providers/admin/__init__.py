@@ -146,6 +146,7 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
                     "country",
                     ("latitude", "longitude"),
                     "time_zone",
+                    "address_hidden",
                 )
             },
         ),

@@ -119,7 +119,8 @@ def filtered_services(request):
     if params.get("postcode") and not params.get("proximity"):
         # Without a distance the postcode is matched as written: we keep no service areas.
         del data["near"]
-        queryset = queryset.filter(postal_code__iexact=params["postcode"].strip())
+        # A hidden address's postal code is not public: it may not be found by it either.
+        queryset = queryset.filter(postal_code__iexact=params["postcode"].strip(), address_hidden=False)
     elif params.get("postcode"):
         data["radius"] = _kilometres(params["proximity"])
     search = ProviderFilter(data, queryset=queryset)

@@ -9,7 +9,7 @@ from providers.models import TAXONOMY_FIELDS, Provider
 PLAIN_FIELDS = (
     "slug", "name", "description", "region", "city", "street_address", "street_address_2", "postal_code",
     "latitude", "longitude", "time_zone", "phone", "intake_phone", "hotline_phone", "email", "website",
-    "telehealth", "accepting_new_clients", "external_id",
+    "telehealth", "accepting_new_clients", "external_id", "address_hidden",
 )  # fmt: skip
 SLUG_PLACEHOLDER = "slug-placeholder"
 
@@ -41,7 +41,7 @@ class ProviderSerializer(serializers.ModelSerializer):
         model = Provider
         fields = [
             "url", "page", "slug", "name", "organization", "description", "country", "region", "city",
-            "street_address", "street_address_2", "postal_code", "latitude", "longitude", "time_zone",
+            "street_address", "street_address_2", "postal_code", "address_hidden", "latitude", "longitude", "time_zone",
             "phone", "intake_phone", "hotline_phone", "email", "website", "telehealth", "accepting_new_clients",
             *TAXONOMY_FIELDS.values(), "last_verified", "source", "external_id", "updated_at", "distance_km",
         ]  # fmt: skip
@@ -55,7 +55,7 @@ class ProviderSerializer(serializers.ModelSerializer):
             "page": links["page"].replace(SLUG_PLACEHOLDER, quote(provider.slug)),
         }
         for name in PLAIN_FIELDS:
-            data[name] = getattr(provider, name)
+            data[name] = provider.public_value(name)
         data["organization"] = provider.organization.name if provider.organization_id else None
         data["country"] = provider.country.code
         for field in TAXONOMY_FIELDS.values():
@@ -80,8 +80,11 @@ class ProviderSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(provider.get_absolute_url())
 
     def get_distance_km(self, provider) -> float | None:
+        """Metres apart; a listing whose address is hidden is known only to about a kilometre."""
         distance = getattr(provider, "distance_km", None)
-        return None if distance is None else round(distance, 3)
+        if distance is None:
+            return None
+        return float(round(distance)) if provider.address_hidden else round(distance, 3)
 
     def _slugs(self, provider, field):
         return [term.slug for term in provider.terms[field]]

@@ -760,8 +760,13 @@ def _field_errors(provider, values, is_new, context):
 _UNSEEN = object()
 
 
+NOT_TEXT_FIELDS = frozenset(
+    {"latitude", "longitude", "address_hidden", "telehealth", "accepting_new_clients", "last_verified"}
+)
+
+
 def _is_text(name):
-    return name not in {"latitude", "longitude", "telehealth", "accepting_new_clients", "last_verified"}
+    return name not in NOT_TEXT_FIELDS
 
 
 def _copy(provider):

@@ -31,6 +31,7 @@ SCALAR_FIELDS = (
     "postal_code",
     "latitude",
     "longitude",
+    "address_hidden",
     "time_zone",
     "phone",
     "intake_phone",
@@ -169,7 +170,7 @@ def record_from_provider(provider, number: int = 0) -> Record:
     and source loaded and its ``opening_hours`` prefetched, so exporting runs
     a constant number of queries per chunk.
     """
-    values = {name: getattr(provider, name) for name in SCALAR_FIELDS}
+    values = {name: provider.public_value(name) for name in SCALAR_FIELDS}
     values["country"] = provider.country.code
     organization = provider.organization
     return Record(

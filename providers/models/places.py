@@ -190,6 +190,9 @@ def _places_in_our_listings(listings, name, qualifiers):
     if country:
         listings = listings.filter(country=country)
     is_postal_code = any(character.isdigit() for character in name)
+    if is_postal_code:
+        # A hidden address's postal code is not public: it may not be found by it either.
+        listings = listings.filter(address_hidden=False)
     listings = listings.filter(**{"postal_code__iexact" if is_postal_code else "city__iexact": name})
     grouping = ("country", "postal_code") if is_postal_code else ("country", "region", "city")
     rows = (

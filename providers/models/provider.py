@@ -36,6 +36,10 @@ TAXONOMY_FIELDS = {
 }
 
 PHONE_FIELDS = ("phone", "intake_phone", "hotline_phone")
+# The fields a hidden address leaves out of everything public: the city and region still show.
+HIDDEN_ADDRESS_FIELDS = ("street_address", "street_address_2", "postal_code")
+# Coordinates of a listing whose address is hidden keep two decimals: about 1.1 km.
+HIDDEN_ADDRESS_DECIMALS = 2
 
 
 def stale_cutoff(today: date) -> date:
@@ -239,6 +243,13 @@ class Provider(models.Model):
     postal_code = models.CharField(max_length=20, blank=True)
     latitude = models.FloatField(null=True, blank=True, validators=validate_latitude)
     longitude = models.FloatField(null=True, blank=True, validators=validate_longitude)
+    address_hidden = models.BooleanField(
+        "hide the street address",
+        default=False,
+        help_text="For places that must not show where they are (shelters, programmes for people fleeing "
+        "violence): public pages, downloads and APIs show only the city and region, and the location is "
+        "kept only to about 1 km.",
+    )
     time_zone = models.CharField(
         max_length=64,
         blank=True,
@@ -376,6 +387,10 @@ class Provider(models.Model):
             errors["longitude" if self.longitude is None else "latitude"] = (
                 "Give both latitude and longitude, or neither."
             )
+        elif self.address_hidden and all(isinstance(value, float | int) for value in (self.latitude, self.longitude)):
+            # Not stored more exactly than shown: no distance, map or export can then give the place away.
+            self.latitude = round(float(self.latitude), HIDDEN_ADDRESS_DECIMALS)
+            self.longitude = round(float(self.longitude), HIDDEN_ADDRESS_DECIMALS)
         # source_id first: it answers without a query whenever a source is saved.
         if self.external_id and self.source_id is None and self.source is None:
             errors["source"] = "A record with an external id must name its source."
@@ -446,15 +461,21 @@ class Provider(models.Model):
     def has_coordinates(self):
         return self.latitude is not None and self.longitude is not None
 
+    def public_value(self, field):
+        """``field``'s value as it may leave the directory: blank for the street and postal code of a hidden address."""
+        return "" if self.address_hidden and field in HIDDEN_ADDRESS_FIELDS else getattr(self, field)
+
     @property
     def address_lines(self):
-        locality = ", ".join(filter(None, [self.city, " ".join(filter(None, [self.region, self.postal_code]))]))
-        return [line for line in (self.street_address, self.street_address_2, locality, self.country.name) if line]
+        """The address as the public sees it: without street and postal code when it is hidden."""
+        street, street_2, postal_code = map(self.public_value, HIDDEN_ADDRESS_FIELDS)
+        locality = ", ".join(filter(None, [self.city, " ".join(filter(None, [self.region, postal_code]))]))
+        return [line for line in (street, street_2, locality, self.country.name) if line]
 
     @property
     def directions_url(self):
-        """OpenStreetMap directions to the pin, or a search for the address when there is none."""
-        if self.has_coordinates:
+        """OpenStreetMap directions to the pin, or a search for the address when there is none (or it is hidden)."""
+        if self.has_coordinates and not self.address_hidden:
             return f"https://www.openstreetmap.org/directions?route=%3B{self.latitude}%2C{self.longitude}"
         return "https://www.openstreetmap.org/search?" + urlencode({"query": ", ".join(self.address_lines)})
 

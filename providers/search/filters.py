@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -172,37 +173,41 @@ class ProviderFilter(django_filters.FilterSet):
         """Whether any filter under "More filters" is set, so the page shows them open."""
         return bool(self.data) and any(self.data.get(name) for name in MORE_FILTERS)
 
-    def filter_queryset(self, queryset):
+    def filter_queryset(self, queryset, leaving_out=None):
         """Apply every filter, then the distance search, which needs both ``near`` and ``radius``.
 
         The term filters and the country are answered together by the full-text index over
         term tokens (ProviderQuerySet.holding_terms) where the database gains by it (see
         search_index.answers_together); otherwise each filter applies its own condition.
+        ``leaving_out`` names one filter to leave unapplied: the counts beside its choices
+        (providers.search.choice_counts) are taken under all the others.
         """
-        chosen = self.indexed_choices()
+        cleaned_data = {name: value for name, value in self.form.cleaned_data.items() if name != leaving_out}
+        chosen = self.indexed_choices(cleaned_data)
         combined = search_index.answers_together(chosen, queryset.db)
         if combined:
             queryset = queryset.holding_terms(chosen)
-        for name, value in self.form.cleaned_data.items():
+        for name, value in cleaned_data.items():
             if not (combined and name in chosen):
                 queryset = self.filters[name].filter(queryset, value)
-        resolution = self.resolution = self.form.cleaned_data.get("near")
+        resolution = self.resolution = cleaned_data.get("near")
         if resolution is None:
             return queryset
         self.unlocated = queryset.without_coordinates()
         nearby = queryset.within(resolution.place.latitude, resolution.place.longitude, self.radius_km)
-        return nearby.nearest_first() if self.form.cleaned_data.get("sort") in (None, "", "distance") else nearby
+        return nearby.nearest_first() if cleaned_data.get("sort") in (None, "", "distance") else nearby
 
-    def indexed_choices(self):
+    def indexed_choices(self, cleaned_data=None):
         """What the term-token index can answer: {parameter: term ids} of the term filters set, and
-        {"country": codes} if countries are."""
+        {"country": codes} if countries are (in ``cleaned_data``, by default the form's)."""
+        cleaned_data = self.form.cleaned_data if cleaned_data is None else cleaned_data
         chosen = {
-            name: [self.term_ids[name][slug] for slug in self.form.cleaned_data[name] if slug in self.term_ids[name]]
+            name: [self.term_ids[name][slug] for slug in cleaned_data[name] if slug in self.term_ids[name]]
             for name, filter_ in self.filters.items()
-            if isinstance(filter_, TermFilter) and self.form.cleaned_data.get(name)
+            if isinstance(filter_, TermFilter) and cleaned_data.get(name)
         }
-        if self.form.cleaned_data.get("country"):
-            chosen["country"] = self.form.cleaned_data["country"]
+        if cleaned_data.get("country"):
+            chosen["country"] = cleaned_data["country"]
         return chosen
 
     @property
@@ -244,6 +249,22 @@ class ProviderFilter(django_filters.FilterSet):
     def sort_by(self, queryset, name, value):
         # Distance order needs a place; filter_queryset applies it then.
         return queryset if value == "distance" else queryset.order_by(*SORT_ORDERS[value])
+
+    @property
+    def active_filter_count(self) -> int:
+        """How many filters narrow the search, for the search page's "Filters · 3 active".
+
+        Only valid values count: an invalid one is left out of the search. The radius belongs to
+        "near" and the sort order narrows nothing; an unticked "open now" is "any".
+        """
+        if not self.is_bound:
+            return 0
+        self.form.is_valid()
+        return sum(
+            1
+            for name, value in self.form.cleaned_data.items()
+            if name not in ("radius", "sort") and value not in EMPTY_VALUES and not (name == "open_now" and not value)
+        )
 
 
 def filter_choices():

@@ -24,3 +24,12 @@ def distance(kilometres, miles=False):
     places = 1 if value < 10 else 0
     # Rounded first: number_format cuts extra decimals off rather than rounding them.
     return f"{number_format(round(value, places), places)} {unit}"
+
+
+@register.filter
+def about_distance(kilometres, miles=False):
+    """A distance known only to about a kilometre (a listing whose address is hidden): "about 3 km"."""
+    if kilometres is None:
+        return ""
+    value, unit = (kilometres / KM_PER_MILE, pgettext("unit", "mi")) if miles else (kilometres, pgettext("unit", "km"))
+    return gettext("about %(distance)s") % {"distance": f"{number_format(max(round(value), 1), 0)} {unit}"}

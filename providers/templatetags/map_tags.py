@@ -21,5 +21,6 @@ def map_markers(providers):
             "lng": provider.longitude,
         }
         for provider in providers
-        if provider.has_coordinates
+        # A place whose address is hidden gets no marker, not even a rounded one.
+        if provider.has_coordinates and not provider.address_hidden
     ]

@@ -109,10 +109,12 @@
     }
     loading = true;
     failure.hidden = true;
+    // The canvas opens at once, while the press still explains the move: waiting for Leaflet would
+    // push the results down later, unasked (a layout shift), on a slow connection seconds later.
+    canvas.hidden = false;
     canvas.setAttribute("aria-busy", "true");
     loadLeaflet()
       .then(function () {
-        canvas.hidden = false;
         map = createMap();
         setShown(true);
       })

@@ -50,6 +50,8 @@ def test_filters_narrow_the_results_on_the_results_page(live_server, listings, p
     page.goto(live_server.url + "/providers/")
     expect(page.get_by_role("status")).to_have_text("3 providers found")
 
+    # On a phone the results come first; the filters wait behind one disclosure.
+    page.get_by_text("Filters", exact=True).click()
     page.get_by_label("Country").select_option("KE")
     page.get_by_role("checkbox", name="Inpatient and residential").check()
     page.get_by_role("button", name="Show providers").click()

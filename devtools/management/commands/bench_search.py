@@ -10,7 +10,9 @@ import json
 import random
 import statistics
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -22,6 +24,7 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from devtools.management.commands.bench_import import TERMS
+from providers import caching
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import TERM_FIELDS, Record
 from providers.models import Provider, places
@@ -140,12 +143,36 @@ class Command(BaseCommand):
         parser.add_argument("--providers", type=int, default=100_000)
         parser.add_argument("--requests", type=int, default=200, help="Requests per scenario.")
         parser.add_argument("--output", type=Path, help="Also write the results as JSON here.")
+        parser.add_argument(
+            "--choice-counts",
+            choices=["kept", "cold", "off"],
+            default="kept",
+            help="The counts beside the search choices (issue 19): kept as the site keeps them (default); cold, "
+            "counted afresh on every request (the listings changed before each); off, not shown (before issue 19).",
+        )
+        parser.add_argument("--only", action="append", help="Measure only this scenario (repeatable).")
 
-    def handle(self, *args, providers, requests, output, **options):
+    def handle(self, *args, providers, requests, output, choice_counts, only, **options):
         ensure_synthetic_providers(providers, self.stdout)
         scenarios = bench_scenarios(random.Random(7))
-        results = {"database": connection.vendor, "providers": providers, "requests": requests, "scenarios": {}}
+        if only:
+            scenarios = {name: make_query for name, make_query in scenarios.items() if name in only}
+        results = {
+            "database": connection.vendor,
+            "providers": providers,
+            "requests": requests,
+            "choice_counts": choice_counts,
+            "scenarios": {},
+        }
         client = Client(HTTP_HOST="localhost")
+        with ExitStack() as stack:
+            if choice_counts == "off":
+                stack.enter_context(mock.patch("providers.views.choice_counts", lambda filterset: {}))
+            self._measure(scenarios, client, requests, choice_counts, results)
+        if output:
+            output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+    def _measure(self, scenarios, client, requests, choice_counts, results):
         for name, make_query in scenarios.items():
             stored = name in STORED_PAGE_SCENARIOS
             client.get(make_query())  # warm the gazetteer and caches
@@ -154,6 +181,8 @@ class Command(BaseCommand):
             with override_settings(DEBUG=True, PAGE_CACHE_SECONDS=settings.PAGE_CACHE_SECONDS if stored else 0):
                 for _ in range(requests):
                     url = make_query()
+                    if choice_counts == "cold":
+                        caching.forget(caching.PAGES)  # a new data version: every tally is counted again
                     reset_queries()
                     started = time.perf_counter()
                     response = client.get(url)
@@ -177,5 +206,3 @@ class Command(BaseCommand):
                 f"{name:32} p50 {row['p50_ms']:6.1f} ms   p95 {row['p95_ms']:6.1f} ms   "
                 f"queries {row['queries']}{matched}"
             )
-        if output:
-            output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

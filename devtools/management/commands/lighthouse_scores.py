@@ -29,14 +29,18 @@ CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-background-n
 
 
 def audited_pages():
-    """(name, path) of the home page, a filtered result list and a provider page, in English."""
-    provider = Provider.objects.published().exclude(latitude=None).order_by("name").first()
-    if provider is None:
-        raise CommandError("No published provider with coordinates: load the demo data first.")
+    """(name, path) of the home page, a filtered result list, a provider page, "Help me choose" and a saved
+    list of two providers, in English."""
+    providers = list(Provider.objects.published().exclude(latitude=None).order_by("name")[:2])
+    if len(providers) < 2:
+        raise CommandError("Fewer than two published providers with coordinates: load the demo data first.")
+    provider, other = providers
     return [
         ("home", "/"),
         ("results", "/providers/?modality=mat&setting=outpatient"),
         ("provider", provider.get_absolute_url()),
+        ("choose", "/choose/"),
+        ("list", f"/list/?p={provider.slug}&p={other.slug}"),
     ]
 
 
@@ -45,18 +49,23 @@ def in_language(path, code):
 
 
 class Command(BaseCommand):
-    help = "Run Lighthouse (mobile) on the home, results and provider pages in every language; print the scores."
+    help = "Run Lighthouse (mobile) on the pages people use (audited_pages), in every language; print the scores."
 
     def add_arguments(self, parser):
         parser.add_argument("--base-url", default="http://127.0.0.1:8765")
         parser.add_argument("--lighthouse", default=".lighthouse/node_modules/.bin/lighthouse")
         parser.add_argument("--runs", type=int, default=3)
         parser.add_argument("--output", type=Path, help="Write the medians as JSON here.")
+        parser.add_argument(
+            "--pages", nargs="+", help="Audit only these pages (home, results, provider, choose, list)."
+        )
 
-    def handle(self, *args, base_url, lighthouse, runs, output, **options):
+    def handle(self, *args, base_url, lighthouse, runs, output, pages, **options):
         results = []
         for code, _name in settings.LANGUAGES:
             for page, path in audited_pages():
+                if pages and page not in pages:
+                    continue
                 url = base_url.rstrip("/") + in_language(path, code)
                 scores = [self.audit(lighthouse, url) for _run in range(runs)]
                 medians = {name: statistics.median(run[name] for run in scores) for name in scores[0]}

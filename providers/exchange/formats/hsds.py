@@ -75,12 +75,21 @@ FLAG_FIELDS = {"telehealth": "telehealth", "accepting-new-clients": "accepting_n
 NO_ORGANIZATION = "no-organization"
 # HSDS gives a schedule only a fixed UTC offset, which daylight saving breaks; the IANA name travels as a flag.
 TIME_ZONE = "time-zone"
+# A location whose street address is withheld; HSDS 3.1's draft calls such a location "redacted", which 3.0's
+# location_type does not allow, so ours say it with this flag and read both.
+ADDRESS_HIDDEN = "address-hidden"
+REDACTED = "redacted"
 FLAG_TERMS = {
     "telehealth": ("Offers telehealth", "Treatment is also offered by phone or video."),
     "accepting-new-clients": ("Accepting new clients", "The provider is taking new clients."),
     NO_ORGANIZATION: (
         "No organization",
         "The provider belongs to no organization; this organization record exists only because HSDS requires one.",
+    ),
+    ADDRESS_HIDDEN: (
+        "Address hidden",
+        "The location's street address is withheld (a shelter, a programme for people fleeing violence); "
+        "its coordinates are rounded to about 1 km.",
     ),
     TIME_ZONE: (
         "Time zone",
@@ -589,6 +598,8 @@ def _set_status(record, service):
 
 def _set_place(record, location):
     values = record.values
+    if _text(location.get("location_type")).lower() == REDACTED:
+        values["address_hidden"] = True
     values["latitude"] = _number(record, "latitude", location.get("latitude"))
     values["longitude"] = _number(record, "longitude", location.get("longitude"))
     address = _main_address(_objects(location.get("addresses")))
@@ -651,6 +662,7 @@ def _set_terms(record, holders, declared):
     if FLAGS in declared:
         record.values.update(dict.fromkeys(FLAG_FIELDS.values()))
         record.values["time_zone"] = ""
+        record.values.setdefault("address_hidden", False)
     for holder in holders:
         for attribute in _objects(holder.get("attributes")):
             _apply_attribute(record, attribute, terms)
@@ -668,6 +680,8 @@ def _apply_attribute(record, attribute, terms):
         record.values[field] = _flag(record, field, attribute.get("value"))
     elif taxonomy == FLAGS and code == TIME_ZONE:
         record.values["time_zone"] = _text(attribute.get("value"))
+    elif taxonomy == FLAGS and code == ADDRESS_HIDDEN:
+        record.values["address_hidden"] = bool(_flag(record, "address_hidden", attribute.get("value")))
     elif taxonomy in ATTRIBUTE_FIELDS and code:
         terms.setdefault(taxonomy, []).append(code)
     elif taxonomy is None and name.casefold() in FOREIGN_TERMS:
@@ -1073,6 +1087,13 @@ def _time_zone_attributes(record, key, vocabulary):
     return [_attribute(stable_id(*key, "attribute", FLAGS, TIME_ZONE), "location", term, zone)]
 
 
+def _address_hidden_attributes(record, key, vocabulary):
+    if not record.values.get("address_hidden"):
+        return []
+    term = vocabulary.term_document(FLAGS, ADDRESS_HIDDEN)
+    return [_attribute(stable_id(*key, "attribute", FLAGS, ADDRESS_HIDDEN), "location", term, "true")]
+
+
 def _location_document(record, key, vocabulary):
     values = record.values
     location = _compact(
@@ -1083,7 +1104,7 @@ def _location_document(record, key, vocabulary):
         longitude=values.get("longitude"),
         external_identifier=record.external_id,
         external_identifier_type=SOURCE_SCHEME_PREFIX + record.source if record.source else "",
-        attributes=_time_zone_attributes(record, key, vocabulary),
+        attributes=_time_zone_attributes(record, key, vocabulary) + _address_hidden_attributes(record, key, vocabulary),
     )
     # HSDS requires these address fields even when we do not know them; the country we always know.
     location["addresses"] = [

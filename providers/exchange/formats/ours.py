@@ -26,7 +26,9 @@ HOURS_COLUMN = "opening_hours"
 COLUMNS = ("source", "external_id", "slug", *SCALAR_FIELDS, HOURS_COLUMN, *TERM_FIELDS, *ORGANIZATION_COLUMNS)
 REQUIRED_COLUMNS = ("external_id", "name")
 NUMBER_FIELDS = ("latitude", "longitude")
-BOOLEAN_FIELDS = ("telehealth", "accepting_new_clients")
+BOOLEAN_FIELDS = ("address_hidden", "telehealth", "accepting_new_clients")
+# Yes or no, never unknown: a blank cell is no.
+KNOWN_BOOLEAN_FIELDS = ("address_hidden",)
 MULTI_VALUE_SEPARATOR = ";"
 DAY_CODES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 _DAY_NUMBERS = {code.lower(): number for number, code in enumerate(DAY_CODES)}
@@ -196,10 +198,11 @@ def _parse_cell(record, name, text):
 
 def _parse_boolean(record, name, value):
     try:
-        return parse_yes_no(value)
+        parsed = parse_yes_no(value)
     except ValueError:
         record.add_error(name, f"{value!r} is not yes, no or empty")
         return None
+    return False if parsed is None and name in KNOWN_BOOLEAN_FIELDS else parsed
 
 
 def _organization(cells):
