@@ -52,6 +52,14 @@ def test_its_page_shows_the_city_and_region_and_no_street_or_postal_code(client,
     assert "openstreetmap.org/directions" not in content
 
 
+@pytest.mark.parametrize("page", ["{url}suggest/", "/list/?p={slug}"])
+def test_its_correction_form_and_saved_lists_show_no_address_either(client, shelter, page):
+    content = client.get(page.format(url=shelter.get_absolute_url(), slug=shelter.slug)).content.decode()
+
+    assert "Safe Harbour" in content
+    assert leaks(content) == []
+
+
 def test_search_results_and_their_map_data_give_no_address_or_marker(client, shelter):
     content = client.get("/providers/", {"near": "Leeds"}).content.decode()
 
