@@ -31,7 +31,7 @@ from django.utils.dateparse import parse_datetime
 from django_tasks import task
 
 from providers.exchange.fetching import FetchError, fetch
-from providers.exchange.formats import read_file
+from providers.exchange.formats import hsds, read_file
 from providers.exchange.formats.files import on_disk
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import ImportFileError
@@ -75,7 +75,7 @@ def pull_records(url: str, source: str, *, etag="", last_modified="", modified_a
         return Pulled(url, not_modified=True, etag=etag, last_modified=last_modified)
     root = _json_object(fetched.content)
     if root is not None and "version" in root and _HSDS_ROOT_KEYS & set(root):
-        return _pull_hsds(fetched.url, source, modified_after)
+        return _pull_hsds(fetched.url, modified_after)
     with on_disk(fetched.content, _file_name(fetched.url)) as path:
         chosen, records = read_file(path, "", source, mapping)
     return Pulled(url, chosen.name, records, etag=fetched.etag, last_modified=fetched.last_modified)
@@ -96,7 +96,7 @@ def _file_name(url):
     return PurePosixPath(urlsplit(url).path).name or "feed"
 
 
-def _pull_hsds(base_url, source, modified_after):
+def _pull_hsds(base_url, modified_after):
     services_url = base_url.rstrip("/") + "/services"
     documents = []
     for number in range(1, MAX_HSDS_PAGES + 1):
@@ -114,9 +114,7 @@ def _pull_hsds(base_url, source, modified_after):
     pulled = Pulled(
         base_url, "hsds", modified_through=_newest_change(documents, modified_after), partial=modified_after is not None
     )
-    if documents:
-        with on_disk(json.dumps({"contents": documents}).encode(), "services.json") as path:
-            pulled.records = read_file(path, "hsds", source)[1]
+    pulled.records = hsds.records_from_documents(documents, services_url)
     for record in pulled.records:
         # The partner's listings come from its own sources: their ids are unique together with them.
         if record.source:

@@ -327,7 +327,16 @@ TAXONOMY_IDS = {key: stable_id("taxonomy", name) for key, (name, _description) i
 
 def read(path: Path, options=None) -> list[Record]:
     """Records from an HSDS package folder, a .zip of one, or a JSON file of HSDS documents."""
-    documents, declared = _load(path)
+    return _records(*_load(path))
+
+
+def records_from_documents(items: list, name: str) -> list[Record]:
+    """Records from HSDS documents already parsed (services, service_at_locations or organizations), as an
+    HSDS API's pages hold them; ``name`` says where they came from in messages."""
+    return _records(_documents_of(items, name), set())
+
+
+def _records(documents, declared):
     numbers = itertools.count(1)
     return [record for document in documents for record in _records_from_service(document, declared, numbers)]
 
@@ -502,11 +511,13 @@ class _Tables:
 def _read_json(path):
     data = _parse_json(read_text(path), path.name)
     items = data["contents"] if isinstance(data, dict) and "contents" in data else data
-    if not isinstance(items, list):
-        items = [items]
+    return _documents_of(items if isinstance(items, list) else [items], path.name)
+
+
+def _documents_of(items, name):
     documents = []
     for number, item in enumerate(items, start=1):
-        documents.extend(_service_documents(item, f"{path.name}, document {number}"))
+        documents.extend(_service_documents(item, f"{name}, document {number}"))
     return documents
 
 
