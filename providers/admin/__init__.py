@@ -31,6 +31,7 @@ from providers.exchange.feeds import pull_feed
 from providers.models import (
     CareSetting,
     CrisisLine,
+    EntryRoute,
     Language,
     Medication,
     Modality,
@@ -124,7 +125,15 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
     search_fields = ("name", "organization__name", "city", "region", "postal_code", "external_id", "phone", "slug")
     actions = ("publish", "unpublish", "archive", "mark_verified_today")
     autocomplete_fields = ("organization",)
-    filter_horizontal = ("modalities", "care_settings", "medications", "payment_options", "populations", "languages")
+    filter_horizontal = (
+        "modalities",
+        "care_settings",
+        "entry_routes",
+        "medications",
+        "payment_options",
+        "populations",
+        "languages",
+    )
     readonly_fields = ("verified_by", "created_at", "updated_at", "last_import_run")
     history_list_display = ["channel"]
     show_facets = admin.ShowFacets.NEVER
@@ -156,6 +165,7 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
                 "fields": (
                     "modalities",
                     "care_settings",
+                    "entry_routes",
                     "medications",
                     "payment_options",
                     "populations",
@@ -362,7 +372,7 @@ class TermAdmin(DirectoryAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
-for term_model in (Modality, CareSetting, Medication, PaymentOption, Population):
+for term_model in (Modality, CareSetting, EntryRoute, Medication, PaymentOption, Population):
     admin.site.register(term_model, TermAdmin)
 
 

@@ -10,16 +10,17 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.timezone import localtime
 
+from providers.curation.history import hours_label
 from providers.exchange.records import SCALAR_FIELDS, TERM_FIELDS
-from providers.exchange.three_way import OPENING_HOURS, ORGANIZATION
-from providers.models import ImportConflict, Provider, SourceRecord
+from providers.exchange.three_way import ORGANIZATION
+from providers.models import HOURS_FIELDS, ImportConflict, Provider, SourceRecord
 
-MERGED_FIELDS = (*SCALAR_FIELDS, *TERM_FIELDS, OPENING_HOURS, ORGANIZATION)
+MERGED_FIELDS = (*SCALAR_FIELDS, *TERM_FIELDS, *HOURS_FIELDS, ORGANIZATION)
 
 
 def field_label(name):
-    if name == OPENING_HOURS:
-        return "Opening hours"
+    if name in HOURS_FIELDS:
+        return hours_label(name)
     return capfirst(Provider._meta.get_field(name).verbose_name)
 
 

@@ -32,6 +32,7 @@ class ProviderSerializer(serializers.ModelSerializer):
     distance_km = serializers.SerializerMethodField(help_text="Distance from `near`, when given.")
     modalities = serializers.SerializerMethodField()
     care_settings = serializers.SerializerMethodField()
+    entry_routes = serializers.SerializerMethodField(help_text="How a person gets in: walk-in, appointment, referral.")
     medications = serializers.SerializerMethodField()
     payment_options = serializers.SerializerMethodField()
     populations = serializers.SerializerMethodField()
@@ -94,6 +95,9 @@ class ProviderSerializer(serializers.ModelSerializer):
 
     def get_care_settings(self, provider) -> list[str]:
         return self._slugs(provider, "care_settings")
+
+    def get_entry_routes(self, provider) -> list[str]:
+        return self._slugs(provider, "entry_routes")
 
     def get_medications(self, provider) -> list[str]:
         return self._slugs(provider, "medications")

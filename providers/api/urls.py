@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from providers.api import hsds_views, views
-from providers.models import CareSetting, Language, Medication, Modality, PaymentOption, Population
+from providers.models import CareSetting, EntryRoute, Language, Medication, Modality, PaymentOption, Population
 
 
 class DocsView(SpectacularSwaggerSplitView):
@@ -30,6 +30,7 @@ router.register("countries", views.CountryViewSet, basename="country")
 for prefix, model in (
     ("modalities", Modality),
     ("care-settings", CareSetting),
+    ("entry-routes", EntryRoute),
     ("medications", Medication),
     ("payment-options", PaymentOption),
     ("populations", Population),

@@ -13,10 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from providers.curation import history
-from providers.models import TAXONOMY_FIELDS, ImportConflict, OpeningInterval, Organization, Provider
+from providers.models import HOURS_FIELDS, TAXONOMY_FIELDS, ImportConflict, OpeningInterval, Organization, Provider
 
 Channel = history.Channel
-HOURS = "opening_hours"
 ORGANIZATION = "organization"
 
 
@@ -24,12 +23,11 @@ def current_value(provider, field):
     """The listing's value of ``field`` as conflicts hold values (see providers.exchange.three_way)."""
     if field in TAXONOMY_FIELDS.values():
         return sorted(getattr(provider, field).values_list("slug", flat=True))
-    if field == HOURS:
+    if field in HOURS_FIELDS:
+        intervals = provider.opening_hours.filter(walk_in=HOURS_FIELDS[field]).order_by("weekday", "opens")
         return [
             [weekday, f"{opens:%H:%M}", f"{closes:%H:%M}"]
-            for weekday, opens, closes in provider.opening_hours.order_by("weekday", "opens").values_list(
-                "weekday", "opens", "closes"
-            )
+            for weekday, opens, closes in intervals.values_list("weekday", "opens", "closes")
         ]
     if field == ORGANIZATION:
         return provider.organization.slug if provider.organization_id else None
@@ -85,10 +83,11 @@ def _set(provider, field, value):
         if missing:
             raise ValidationError(f"The term(s) {', '.join(missing)} no longer exist.")
         getattr(provider, field).set(terms)
-    elif field == HOURS:
-        provider.opening_hours.all().delete()
+    elif field in HOURS_FIELDS:
+        walk_in = HOURS_FIELDS[field]
+        provider.opening_hours.filter(walk_in=walk_in).delete()
         OpeningInterval.objects.bulk_create(
-            OpeningInterval(provider=provider, weekday=weekday, opens=opens, closes=closes)
+            OpeningInterval(provider=provider, walk_in=walk_in, weekday=weekday, opens=opens, closes=closes)
             for weekday, opens, closes in value
         )
     elif field == ORGANIZATION:

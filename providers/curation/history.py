@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 from django.utils.text import Truncator, capfirst
 
 from providers import caching
-from providers.models import TAXONOMY_FIELDS, OpeningInterval, Provider
+from providers.models import HOURS_FIELDS, TAXONOMY_FIELDS, OpeningInterval, Provider
 from providers.models.history import ProviderHistoryExtras
 from providers.search.vocabulary import term_labels
 
@@ -29,14 +29,17 @@ WEEKDAYS = {day.value: day.label[:3] for day in OpeningInterval.Weekday}
 
 
 def snapshots(ids):
-    """{provider id: (terms, opening hours)} as stored now, in two queries, in the form versions keep them."""
+    """{provider id: (terms, hours)} as stored now, in two queries, in the form versions keep them; hours are
+    the ``history_<name>`` values of each HOURS_FIELDS week."""
     labels = term_labels(ids)
-    hours = {}
+    hours = {pk: {f"history_{name}": [] for name in HOURS_FIELDS} for pk in ids}
+    columns = {walk_in: f"history_{name}" for name, walk_in in HOURS_FIELDS.items()}
     intervals = OpeningInterval.objects.filter(provider_id__in=ids).order_by("provider_id", "weekday", "opens")
-    for provider_id, weekday, opens, closes in intervals.values_list("provider_id", "weekday", "opens", "closes"):
-        hours.setdefault(provider_id, []).append([weekday, f"{opens:%H:%M}", f"{closes:%H:%M}"])
+    rows = intervals.values_list("provider_id", "walk_in", "weekday", "opens", "closes")
+    for provider_id, walk_in, weekday, opens, closes in rows:
+        hours[provider_id][columns[walk_in]].append([weekday, f"{opens:%H:%M}", f"{closes:%H:%M}"])
     return {
-        pk: ({field: sorted(term.slug for term in terms) for field, terms in labels[pk].items()}, hours.get(pk, []))
+        pk: ({field: sorted(term.slug for term in terms) for field, terms in labels[pk].items()}, hours[pk])
         for pk in ids
     }
 
@@ -50,7 +53,9 @@ def fill_history_extras(sender, instance, history_instance, **kwargs):
     # A listing being created has no terms or hours yet, and a deleted one has none left.
     if history_instance.history_type == "~":
         terms, hours = snapshots([instance.pk])[instance.pk]
-        history_instance.history_terms, history_instance.history_opening_hours = terms, hours
+        history_instance.history_terms = terms
+        for column, intervals in hours.items():
+            setattr(history_instance, column, intervals)
 
 
 def record_terms_and_hours(provider):
@@ -63,14 +68,15 @@ def record_terms_and_hours(provider):
     versions = Provider.history.filter(id=provider.pk).order_by("-history_id")
     newest = versions.values_list("history_id", flat=True).first()
     terms, hours = snapshots([provider.pk])[provider.pk]
-    Provider.history.filter(history_id=newest).update(history_terms=terms, history_opening_hours=hours)
+    Provider.history.filter(history_id=newest).update(history_terms=terms, **hours)
 
 
 def version(provider, terms, hours, **extras):
-    """An unsaved historical record of ``provider`` as it is in memory, with these terms and hours."""
+    """An unsaved historical record of ``provider`` as it is in memory, with these terms and hours (as
+    ``snapshots`` gives them)."""
     model = Provider.history.model
     values = {field.attname: getattr(provider, field.attname) for field in model.tracked_fields}
-    return model(**values, history_terms=terms, history_opening_hours=hours, **extras)
+    return model(**values, history_terms=terms, **hours, **extras)
 
 
 def update_with_history(listings, *, user, channel, reason, **values):
@@ -154,8 +160,9 @@ def revert(record, user):
             getattr(restored, field).set(found)
         restored.opening_hours.all().delete()
         OpeningInterval.objects.bulk_create(
-            OpeningInterval(provider=restored, weekday=weekday, opens=opens, closes=closes)
-            for weekday, opens, closes in record.history_opening_hours
+            OpeningInterval(provider=restored, walk_in=walk_in, weekday=weekday, opens=opens, closes=closes)
+            for name, walk_in in HOURS_FIELDS.items()
+            for weekday, opens, closes in getattr(record, f"history_{name}")
         )
         record_terms_and_hours(restored)
     return restored
@@ -177,10 +184,16 @@ def snapshot_changes(newer, older, names):
         if before != after:
             label = capfirst(Provider._meta.get_field(field).verbose_name)
             changes.append((label, _terms_text(before, names[field]), _terms_text(after, names[field])))
-    before, after = older.history_opening_hours, newer.history_opening_hours
-    if before != after:
-        changes.append(("Opening hours", _hours_text(before), _hours_text(after)))
+    for name in HOURS_FIELDS:
+        before, after = (getattr(record, f"history_{name}") for record in (older, newer))
+        if before != after:
+            changes.append((hours_label(name), _hours_text(before), _hours_text(after)))
     return changes
+
+
+def hours_label(name):
+    """ "Opening hours" or "Walk-in hours", for a HOURS_FIELDS name."""
+    return capfirst(Provider.history.model._meta.get_field(f"history_{name}").verbose_name)
 
 
 def term_names():

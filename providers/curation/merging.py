@@ -9,6 +9,7 @@ Rules, so that a merge never loses a fact a person needs and never invents one:
   are the union of all the listings' terms.
 - Opening hours are taken whole from the first merged listing that has any,
   and only when the keeper has none: two weeks mixed would describe neither.
+  Walk-in hours likewise, on their own.
 - If a merged listing was published, so is the keeper afterwards: a merge
   never takes a provider off the public directory.
 - The merged listings become archived with ``merged_into`` the keeper; their
@@ -28,7 +29,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import Truncator
 
-from providers.models import TAXONOMY_FIELDS, OpeningInterval, Provider, phones
+from providers.curation.history import hours_label
+from providers.models import HOURS_FIELDS, TAXONOMY_FIELDS, OpeningInterval, Provider, phones
 from providers.models.history import ProviderHistoryExtras
 
 FILLED_FIELDS = (
@@ -67,7 +69,14 @@ class MergePlan:
     filled: list[Filled] = field(default_factory=list)
     # (taxonomy label, [term names]) for each taxonomy the keeper gains terms in.
     added_terms: list[tuple[str, list[str]]] = field(default_factory=list)
-    hours_from: Provider | None = None
+    # {HOURS_FIELDS name: the listing whose week of those hours the keeper takes}.
+    hours_from: dict = field(default_factory=dict)
+
+    @property
+    def hours_taken(self):
+        """(label, listing) for each week of hours the keeper takes."""
+        return [(hours_label(name), donor) for name, donor in self.hours_from.items()]
+
     publishes: bool = False
     # What merge() writes: the keeper's new field values, and the term ids it gains per taxonomy field.
     values: dict = field(default_factory=dict, repr=False)
@@ -106,9 +115,13 @@ def plan_merge(keeper_id: int, other_ids: list[int], lock=False) -> MergePlan:
         if gained:
             plan.term_ids[name] = [term.pk for term in gained]
             plan.added_terms.append((_label(name), [term.name for term in gained]))
-    if not keeper.opening_hours.exists():
-        with_hours = set(OpeningInterval.objects.filter(provider__in=others).values_list("provider_id", flat=True))
-        plan.hours_from = next((other for other in others if other.pk in with_hours), None)
+    for name, walk_in in HOURS_FIELDS.items():
+        if not keeper.opening_hours.filter(walk_in=walk_in).exists():
+            intervals = OpeningInterval.objects.filter(provider__in=others, walk_in=walk_in)
+            with_hours = set(intervals.values_list("provider_id", flat=True))
+            donor = next((other for other in others if other.pk in with_hours), None)
+            if donor is not None:
+                plan.hours_from[name] = donor
     plan.publishes = not keeper.is_public and any(other.is_public for other in others)
     return plan
 
@@ -129,11 +142,17 @@ def merge(keeper_id: int, other_ids: list[int], user) -> MergePlan:
         keeper.full_clean()
         for name, term_ids in plan.term_ids.items():
             getattr(keeper, name).add(*term_ids)
-        if plan.hours_from is not None:
-            OpeningInterval.objects.bulk_create(
-                OpeningInterval(provider=keeper, weekday=interval.weekday, opens=interval.opens, closes=interval.closes)
-                for interval in plan.hours_from.opening_hours.all()
+        OpeningInterval.objects.bulk_create(
+            OpeningInterval(
+                provider=keeper,
+                walk_in=interval.walk_in,
+                weekday=interval.weekday,
+                opens=interval.opens,
+                closes=interval.closes,
             )
+            for name, donor in plan.hours_from.items()
+            for interval in donor.opening_hours.filter(walk_in=HOURS_FIELDS[name])
+        )
         names = ", ".join(f"{other.name} (#{other.pk})" for other in plan.others)
         # Saved after its terms and hours change, so that its history record holds them.
         _save(keeper, user, f"Merged in {names}")

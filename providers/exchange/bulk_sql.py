@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
-from providers.models import Provider
+from providers.models import HOURS_FIELDS, Provider
 
 
 def database_value(field):
@@ -116,8 +116,8 @@ def insert_listings(providers, run):
 
 
 def insert_versions(versions, run):
-    """One history version per (listing id, history type, terms JSON, hours JSON) of ``versions``,
-    with the values ``run`` gives every version (who, when, why, through what).
+    """One history version per (listing id, history type, terms JSON, and one hours JSON per HOURS_FIELDS
+    week) of ``versions``, with the values ``run`` gives every version (who, when, why, through what).
 
     Each version copies its listing's row, just written, inside the database (INSERT ... SELECT);
     only what the row lacks travels as parameters: the terms and hours, which the import holds
@@ -128,21 +128,24 @@ def insert_versions(versions, run):
     copied = [quote(field.column) for field in model.tracked_fields]
     run = {**run, "history_date": database_value(model._meta.get_field("history_date"))(run["history_date"])}
     json_type = model._meta.get_field("history_terms").db_type(connection)
+    json_columns = ["history_terms", *(f"history_{name}" for name in HOURS_FIELDS)]
+    width = 2 + len(json_columns)
+    json_values = [f"CAST(version.column{number} AS {json_type})" for number in range(3, width + 1)]
     statement = (
         f"INSERT INTO {quote(model._meta.db_table)} "
-        f"({', '.join([*copied, *map(quote, ['history_type', 'history_terms', 'history_opening_hours', *run])])}) "
+        f"({', '.join([*copied, *map(quote, ['history_type', *json_columns, *run])])}) "
         f"SELECT {', '.join('provider.' + column for column in copied)}, version.column2, "
-        f"CAST(version.column3 AS {json_type}), CAST(version.column4 AS {json_type}), {', '.join(['%s'] * len(run))} "
+        f"{', '.join(json_values)}, {', '.join(['%s'] * len(run))} "
         f"FROM {quote(Provider._meta.db_table)} provider "
         f"JOIN (VALUES {{versions}}) version ON version.column1 = provider.{quote('id')}"
     )
     # As many versions per statement as the database takes parameters, up to 30,000: each statement
     # joins its versions to the listings, and fewer, larger joins cost less.
-    batch_size = (min(_parameters_per_statement(), 30000) - len(run)) // 4
+    batch_size = (min(_parameters_per_statement(), 30000) - len(run)) // width
     with connection.cursor() as cursor:
         for start in range(0, len(versions), batch_size):
             batch = versions[start : start + batch_size]
             cursor.execute(
-                statement.format(versions=", ".join(["(%s, %s, %s, %s)"] * len(batch))),
+                statement.format(versions=", ".join([f"({', '.join(['%s'] * width)})"] * len(batch))),
                 [*run.values(), *(value for version in batch for value in version)],
             )

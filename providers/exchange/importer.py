@@ -35,6 +35,7 @@ from providers.exchange.records import (
     no_cyclic_garbage_collection,
 )
 from providers.models import (
+    HOURS_FIELDS,
     TAXONOMY_FIELDS,
     ImportConflict,
     ImportRun,
@@ -53,7 +54,6 @@ from providers.search.planner_statistics import refresh_statistics
 
 # Model fields the importer does not validate per record: it sets or checks them itself, once per file.
 _NOT_VALIDATED = ["id", "slug", "organization", "source", "last_import_run", "created_at", "updated_at"]
-HOURS = three_way.OPENING_HOURS
 Channel = ProviderHistoryExtras.Channel
 # What a record may say about its organization besides the slug that identifies it.
 ORGANIZATION_DETAILS = ("name", "website", "description")
@@ -111,8 +111,8 @@ class Change:
     # The listing's fields this import changes.
     changed_fields: list = field(default_factory=list)
     terms: dict = field(default_factory=dict)
-    # The provider's new intervals; None leaves its stored hours alone.
-    opening_hours: list | None = None
+    # The provider's new intervals by HOURS_FIELDS name; a name absent leaves those stored hours alone.
+    hours: dict = field(default_factory=dict)
     # The organization the listing is linked to (ORGANIZATION_FIELDS, {} for none); None leaves it alone.
     organization: dict | None = None
     # What the record says of its organization, with invalid optional details set aside.
@@ -208,6 +208,7 @@ def fingerprint(record, options):
         record.terms,
         record.organization,
         record.opening_hours,
+        record.walk_in_hours,
         record.slug,
     )
     # Pickling plain values is byte-for-byte repeatable, and several times faster than repr().
@@ -337,12 +338,19 @@ class _Context:
         return terms
 
     def _existing_hours(self, ids):
+        """{listing id: {HOURS_FIELDS name: its intervals as records give them, in order}}."""
         wanted, hours = set(ids), {}
+        names = {walk_in: name for name, walk_in in HOURS_FIELDS.items()}
         for batch in self._batches(OpeningInterval.objects, ids):
-            for provider_id, weekday, opens, closes in batch.values_list("provider_id", "weekday", "opens", "closes"):
+            rows = batch.values_list("provider_id", "walk_in", "weekday", "opens", "closes")
+            for provider_id, walk_in, weekday, opens, closes in rows:
                 if provider_id in wanted:
-                    hours.setdefault(provider_id, []).append((weekday, f"{opens:%H:%M}", f"{closes:%H:%M}"))
-        return {provider_id: sorted(intervals) for provider_id, intervals in hours.items()}
+                    intervals = hours.setdefault(provider_id, {}).setdefault(names[walk_in], [])
+                    intervals.append((weekday, f"{opens:%H:%M}", f"{closes:%H:%M}"))
+        return {
+            provider_id: {name: sorted(intervals) for name, intervals in weeks.items()}
+            for provider_id, weeks in hours.items()
+        }
 
     def source_for(self, slug, report):
         if slug not in self.sources:
@@ -373,7 +381,9 @@ class _Context:
         stored_terms = self.existing_terms.get(provider.pk, {})
         for name in TERM_FIELDS:
             values[name] = sorted(self.term_slugs[name][pk] for pk in stored_terms.get(name, ()))
-        values[HOURS] = [list(interval) for interval in self.existing_hours.get(provider.pk, [])]
+        stored_hours = self.existing_hours.get(provider.pk, {})
+        for name in HOURS_FIELDS:
+            values[name] = [list(interval) for interval in stored_hours.get(name, [])]
         values[three_way.ORGANIZATION] = self.organization_slugs.get(provider.organization_id)
         return values
 
@@ -582,25 +592,26 @@ def _plan(record, context):
         organization, organization_errors, organization_warnings = _check_organization(organization, options.strict)
         errors.extend(organization_errors)
         warnings += organization_warnings
-    hours = None
-    if record.opening_hours is not None:
-        hours, hour_errors = _check_hours(record.opening_hours, context)
-        errors.extend(hour_errors)
+    hours = {}
+    for name in HOURS_FIELDS:
+        if (intervals := getattr(record, name)) is not None:
+            hours[name], hour_errors = _check_hours(name, intervals, context)
+            errors.extend(hour_errors)
     if errors:
         return None, errors
 
     delivered = {name: three_way.delivered_value(getattr(provider, name)) for name in values}
     for name, ids in terms.items():
         delivered[name] = sorted(context.term_slugs[name][pk] for pk in ids)
-    if hours is not None:
-        delivered[HOURS] = [list(interval) for interval in hours]
+    for name, intervals in hours.items():
+        delivered[name] = [list(interval) for interval in intervals]
     if organization is not None:
         delivered[three_way.ORGANIZATION] = _organization_slug(organization)
     change = Change(
         record,
         provider,
         terms=terms,
-        opening_hours=hours,
+        hours=hours,
         organization=organization,
         organization_details=organization,
         delivered=delivered,
@@ -608,7 +619,7 @@ def _plan(record, context):
         warnings=warnings,
     )
     if existing is None:
-        change.changed_fields = list(values) + ([HOURS] if hours else [])
+        change.changed_fields = list(values) + [name for name, intervals in hours.items() if intervals]
         _derive_time_zone(change)
         return change, []
     _merge(change, existing, context)
@@ -619,15 +630,14 @@ def _plan(record, context):
     changed = [name for name in SCALAR_FIELDS if getattr(provider, name) != getattr(existing, name)]
     stored_terms = context.existing_terms.get(existing.pk, {})
     changed += [name for name, ids in change.terms.items() if ids != stored_terms.get(name, set())]
-    if change.opening_hours is not None and change.opening_hours != context.existing_hours.get(existing.pk, []):
-        changed.append(HOURS)
+    stored_hours = context.existing_hours.get(existing.pk, {})
+    changed += [name for name, intervals in change.hours.items() if intervals != stored_hours.get(name, [])]
     current_organization = context.organization_slugs.get(existing.organization_id)
     if change.organization is not None and _organization_slug(change.organization) != current_organization:
         changed.append("organization")
     change.changed_fields = changed
     change.terms = {name: ids for name, ids in change.terms.items() if name in changed}
-    if HOURS not in changed:
-        change.opening_hours = None
+    change.hours = {name: intervals for name, intervals in change.hours.items() if name in changed}
     if "organization" not in changed:
         change.organization = None
     return change, []
@@ -646,20 +656,20 @@ def _merge(change, existing, context):
             setattr(change.provider, name, getattr(existing, name))
         elif name in TERM_FIELDS:
             del change.terms[name]
-        elif name == HOURS:
-            change.opening_hours = None
+        elif name in HOURS_FIELDS:
+            del change.hours[name]
         else:
             change.organization = None
 
 
 def _derive_time_zone(change):
     provider = change.provider
-    if change.opening_hours and not provider.time_zone and provider.has_coordinates:
+    if any(change.hours.values()) and not provider.time_zone and provider.has_coordinates:
         # Hours mean nothing without a zone. Derived only then: loading the gazetteer costs a second.
         provider.time_zone = places.time_zone_at(provider.latitude, provider.longitude)
 
 
-def _check_hours(intervals, context):
+def _check_hours(name, intervals, context):
     """The record's intervals as stored ("HH:MM" text, in order), and an error for each the model refuses.
 
     Each distinct interval is validated once per import: a file repeats the same few many times.
@@ -670,9 +680,9 @@ def _check_hours(intervals, context):
             context.checked_intervals[interval] = _check_interval(*interval)
         stored, message = context.checked_intervals[interval]
         if message:
-            errors.append((HOURS, f"{_interval_label(*interval)}: {message}"))
+            errors.append((name, f"{_interval_label(*interval)}: {message}"))
         elif stored[:2] in starts:
-            errors.append((HOURS, f"{_interval_label(*interval)}: {_DUPLICATE_START}"))
+            errors.append((name, f"{_interval_label(*interval)}: {_DUPLICATE_START}"))
         else:
             starts.add(stored[:2])
             checked.append(stored)
@@ -1077,17 +1087,20 @@ def _write_terms(report):
 
 
 def _write_hours(report):
-    """Replace the opening hours of every provider whose hours changed, in multi-row INSERTs."""
-    replaced = [change.provider.pk for change in report.updated if change.opening_hours is not None]
-    for start in range(0, len(replaced), 500):
-        OpeningInterval.objects.filter(provider_id__in=replaced[start : start + 500]).delete()
+    """Replace the hours (of each HOURS_FIELDS week) of every provider whose hours changed, in multi-row INSERTs."""
+    for name, walk_in in HOURS_FIELDS.items():
+        replaced = [change.provider.pk for change in report.updated if name in change.hours]
+        for start in range(0, len(replaced), 500):
+            OpeningInterval.objects.filter(provider_id__in=replaced[start : start + 500], walk_in=walk_in).delete()
     opens, closes = (bulk_sql.database_value(OpeningInterval._meta.get_field(name)) for name in ("opens", "closes"))
     rows = [
-        (change.provider.pk, weekday, opens(opening), closes(closing))
+        (change.provider.pk, HOURS_FIELDS[name], weekday, opens(opening), closes(closing))
         for change in report.created + report.updated
-        for weekday, opening, closing in change.opening_hours or []
+        for name, intervals in change.hours.items()
+        for weekday, opening, closing in intervals
     ]
-    bulk_sql.insert_rows(OpeningInterval._meta.db_table, ("provider_id", "weekday", "opens", "closes"), rows)
+    columns = ("provider_id", "walk_in", "weekday", "opens", "closes")
+    bulk_sql.insert_rows(OpeningInterval._meta.db_table, columns, rows)
 
 
 def _write_history(report, context, now):
@@ -1108,8 +1121,9 @@ def _write_history(report, context, now):
                 name: sorted(slugs[name][term] for term in change.terms.get(name, stored_terms.get(name, ())))
                 for name in TERM_FIELDS
             }
-            hours = context.existing_hours.get(pk, []) if change.opening_hours is None else change.opening_hours
-            versions.append((pk, history_type, json.dumps(terms), json.dumps(hours)))
+            hours = {**context.existing_hours.get(pk, {}), **change.hours}
+            weeks = [json.dumps(hours.get(name, [])) for name in HOURS_FIELDS]
+            versions.append((pk, history_type, json.dumps(terms), *weeks))
     bulk_sql.insert_versions(versions, run)
 
 

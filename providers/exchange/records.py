@@ -15,7 +15,7 @@ from itertools import islice
 
 import pycountry
 
-from providers.models import TAXONOMY_FIELDS
+from providers.models import HOURS_FIELDS, TAXONOMY_FIELDS
 from providers.search.vocabulary import attach_terms
 
 # Provider fields a record may carry, in the column order of our CSV.
@@ -139,9 +139,10 @@ class Record:
     ``values`` holds SCALAR_FIELDS (absent keys mean "the file does not say":
     an update leaves those fields alone); ``terms`` maps TERM_FIELDS to slug
     lists; ``organization`` holds ORGANIZATION_FIELDS or is None.
-    ``opening_hours`` lists (weekday 0-6 from Monday, "HH:MM" opens, "HH:MM"
-    closes) tuples; None means the file does not say (an update keeps the
-    stored hours), an empty list that the provider lists no hours.
+    ``opening_hours`` and ``walk_in_hours`` (HOURS_FIELDS) list (weekday 0-6
+    from Monday, "HH:MM" opens, "HH:MM" closes) tuples; None means the file does
+    not say (an update keeps the stored hours), an empty list that the provider
+    lists no such hours.
     ``unmapped`` lists source vocabulary the format's mapping does not know,
     ``errors`` (field, message) pairs the reader already found.
     """
@@ -152,6 +153,7 @@ class Record:
     terms: dict = field(default_factory=dict)
     organization: dict | None = None
     opening_hours: list | None = None
+    walk_in_hours: list | None = None
     source: str = ""
     slug: str = ""
     # The stored HSDS service id of an exported listing; records read from files have none.
@@ -179,10 +181,14 @@ def record_from_provider(provider, number: int = 0) -> Record:
         values=values,
         terms={name: [term.slug for term in provider.terms[name]] for name in TERM_FIELDS},
         organization={name: getattr(organization, name) for name in ORGANIZATION_FIELDS} if organization else None,
-        opening_hours=[
-            (interval.weekday, f"{interval.opens:%H:%M}", f"{interval.closes:%H:%M}")
-            for interval in provider.opening_hours.all()
-        ],
+        **{
+            name: [
+                (interval.weekday, f"{interval.opens:%H:%M}", f"{interval.closes:%H:%M}")
+                for interval in provider.opening_hours.all()
+                if interval.walk_in == walk_in
+            ]
+            for name, walk_in in HOURS_FIELDS.items()
+        },
         source=provider.source.slug if provider.source_id else "",
         slug=provider.slug,
         hsds_id=str(provider.hsds_id) if provider.hsds_id else "",

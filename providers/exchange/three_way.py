@@ -21,7 +21,6 @@ from datetime import date
 from providers.models import Provider
 from providers.models.history import ProviderHistoryExtras
 
-OPENING_HOURS = "opening_hours"
 ORGANIZATION = "organization"
 
 

@@ -16,7 +16,7 @@ TERM_MODELS = ("caresetting", "language", "medication", "modality", "paymentopti
 def fill_translations(apps, schema_editor):
     for entry in json.loads(FIXTURE.read_text(encoding="utf-8")):
         translations = entry["fields"].get("name_translations")
-        if translations:
+        if translations and entry["model"].removeprefix("providers.") in TERM_MODELS:
             model = apps.get_model(entry["model"])
             model.objects.filter(slug=entry["fields"]["slug"], name_translations={}).update(
                 name_translations=translations

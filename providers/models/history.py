@@ -19,8 +19,9 @@ class ProviderHistoryExtras(models.Model):
     history_channel = models.CharField("through", max_length=12, choices=Channel.choices, default=Channel.OTHER)
     # {"modalities": ["mat", ...], ...} for every taxonomy field.
     history_terms = models.JSONField("terms", default=dict, blank=True)
-    # [[weekday, "HH:MM", "HH:MM"], ...]
+    # [[weekday, "HH:MM", "HH:MM"], ...], and so for walk-in hours: history_<HOURS_FIELDS name>.
     history_opening_hours = models.JSONField("opening hours", default=list, blank=True)
+    history_walk_in_hours = models.JSONField("walk-in hours", default=list, blank=True)
 
     class Meta:
         abstract = True

@@ -4,10 +4,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# A listing's two weeks of hours, by the name records, imports, history and conflicts give each -> its
+# intervals' ``walk_in``.
+HOURS_FIELDS = {"opening_hours": False, "walk_in_hours": True}
+
 
 class OpeningIntervalManager(models.Manager):
-    def get_by_natural_key(self, provider_slug, weekday, opens):
-        return self.get(provider__slug=provider_slug, weekday=weekday, opens=opens)
+    def get_by_natural_key(self, provider_slug, walk_in, weekday, opens):
+        return self.get(provider__slug=provider_slug, walk_in=walk_in, weekday=weekday, opens=opens)
 
 
 class OpeningInterval(models.Model):
@@ -15,7 +19,8 @@ class OpeningInterval(models.Model):
 
     A day may have several intervals; a day with none is closed. An interval
     that closes at or before it opens runs past midnight; 00:00 to 00:00 is
-    open all day.
+    open all day. Walk-in intervals are a second week of the same shape: when a
+    person can come without an appointment or referral.
     """
 
     class Weekday(models.IntegerChoices):
@@ -31,6 +36,11 @@ class OpeningInterval(models.Model):
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     opens = models.TimeField()
     closes = models.TimeField(help_text="At or before the opening time means the next day; 00:00 to 00:00 is 24 hours.")
+    walk_in = models.BooleanField(
+        "walk-in hours",
+        default=False,
+        help_text="When a person can come without an appointment, rather than when the place is open.",
+    )
 
     objects = OpeningIntervalManager()
 
@@ -39,18 +49,19 @@ class OpeningInterval(models.Model):
         indexes = [models.Index(fields=["weekday", "opens"], name="openinginterval_day_opens")]
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "weekday", "opens"],
+                fields=["provider", "walk_in", "weekday", "opens"],
                 name="openinginterval_unique_start",
                 violation_error_message="This day already has an interval opening at that time.",
             )
         ]
 
     def __str__(self):
-        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+        text = f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+        return f"{text} (walk-in)" if self.walk_in else text
 
     def natural_key(self):
-        # The fields of openinginterval_unique_start: fixtures load hours by listing, day and opening time.
-        return (*self.provider.natural_key(), self.weekday, self.opens)
+        # The fields of openinginterval_unique_start: fixtures load hours by listing, kind, day and opening time.
+        return (*self.provider.natural_key(), self.walk_in, self.weekday, self.opens)
 
     natural_key.dependencies = ["providers.provider"]
 

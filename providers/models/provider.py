@@ -22,13 +22,22 @@ from providers.models.history import ProviderHistoryExtras
 from providers.models.naming import first_free
 from providers.models.organization import Organization
 from providers.models.source import Source
-from providers.models.taxonomy import CareSetting, Language, Medication, Modality, PaymentOption, Population
+from providers.models.taxonomy import (
+    CareSetting,
+    EntryRoute,
+    Language,
+    Medication,
+    Modality,
+    PaymentOption,
+    Population,
+)
 from providers.models.validators import validate_latitude, validate_longitude, validate_time_zone
 
 # Public filter parameter -> the Provider many-to-many field it filters on.
 TAXONOMY_FIELDS = {
     "modality": "modalities",
     "setting": "care_settings",
+    "entry": "entry_routes",
     "medication": "medications",
     "payment": "payment_options",
     "population": "populations",
@@ -267,6 +276,9 @@ class Provider(models.Model):
     languages = models.ManyToManyField(Language, blank=True, related_name="providers")
     modalities = models.ManyToManyField(Modality, blank=True, related_name="providers")
     care_settings = models.ManyToManyField(CareSetting, blank=True, related_name="providers")
+    entry_routes = models.ManyToManyField(
+        EntryRoute, blank=True, related_name="providers", verbose_name="how to get in"
+    )
     medications = models.ManyToManyField(Medication, blank=True, related_name="providers")
     payment_options = models.ManyToManyField(PaymentOption, blank=True, related_name="providers")
     populations = models.ManyToManyField(Population, blank=True, related_name="providers")

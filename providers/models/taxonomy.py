@@ -61,6 +61,14 @@ class CareSetting(Term):
         verbose_name = "care setting"
 
 
+class EntryRoute(Term):
+    """How a person gets in: walking in, by appointment, by referral."""
+
+    class Meta(Term.Meta):
+        verbose_name = "way in"
+        verbose_name_plural = "ways in"
+
+
 class Medication(Term):
     pass
 

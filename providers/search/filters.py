@@ -114,6 +114,7 @@ class ProviderFilter(django_filters.FilterSet):
     )
     modality = _checkboxes(_("Type of help"), "modalities")
     setting = _checkboxes(_("Setting"), "care_settings")
+    entry = _checkboxes(_("How to get in"), "entry_routes")
     medication = _checkboxes(_("Medication"), "medications")
     payment = _checkboxes(_("Payment"), "payment_options")
     population = _checkboxes(_("Who is served"), "populations")

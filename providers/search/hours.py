@@ -8,6 +8,9 @@ changes included: on the day the clocks go forward an opening time inside the sk
 counts as reached once the clock has jumped past it, and nothing builds a local time that
 does not exist.
 
+Walk-in hours are a second week of the same shape (``OpeningInterval.walk_in``), read the same
+way; "open now" asks only the opening hours.
+
 A provider with no intervals has unknown hours, not a closed door. A provider with hours
 but no time zone is read in UTC: a fallback only, since the time zone is filled from the
 coordinates.
@@ -170,14 +173,17 @@ def _day_text(intervals) -> str:
 
 
 def attach_hours(providers, now: datetime | None = None):
-    """Set ``open_status`` and ``opening_week`` on every provider, loading all their hours in one query."""
+    """Set ``open_status`` and ``opening_week``, and ``walk_in_status`` and ``walk_in_week``, on every provider,
+    loading all their hours in one query."""
     providers = list(providers)
     prefetch_related_objects(providers, "opening_hours")
     now = now or timezone.now()
     for provider in providers:
-        hours = OpeningHours(provider.opening_hours.all(), provider.time_zone)
-        provider.open_status = hours.status(now)
-        provider.opening_week = hours.week(now)
+        intervals = provider.opening_hours.all()
+        hours = OpeningHours([interval for interval in intervals if not interval.walk_in], provider.time_zone)
+        provider.open_status, provider.opening_week = hours.status(now), hours.week(now)
+        walk_in = OpeningHours([interval for interval in intervals if interval.walk_in], provider.time_zone)
+        provider.walk_in_status, provider.walk_in_week = walk_in.status(now), walk_in.week(now)
     return providers
 
 
@@ -188,7 +194,7 @@ def open_now_filter(queryset, now: datetime):
     condition on its own local weekday and time, so the filter costs the same for three
     providers or thirty thousand.
     """
-    has_hours = Exists(OpeningInterval.objects.filter(provider=OuterRef("pk")))
+    has_hours = Exists(OpeningInterval.objects.filter(provider=OuterRef("pk"), walk_in=False))
     zones = list(queryset.filter(has_hours).order_by().values_list("time_zone", flat=True).distinct())
     if not zones:
         return queryset.none()
@@ -197,7 +203,7 @@ def open_now_filter(queryset, now: datetime):
 
 def _open_in_zone(zone: str, now: datetime) -> Q:
     local = now.astimezone(provider_zone(zone))
-    open_intervals = OpeningInterval.objects.filter(_intervals_open_at(local.weekday(), local.time()))
+    open_intervals = OpeningInterval.objects.filter(_intervals_open_at(local.weekday(), local.time()), walk_in=False)
     return Q(time_zone=zone) & Exists(open_intervals.filter(provider=OuterRef("pk")))
 
 

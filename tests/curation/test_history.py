@@ -139,6 +139,7 @@ def test_each_version_snapshots_every_taxonomy(curator_client, clinic):
     assert versions(clinic)[-1].history_terms == {
         "modalities": ["mat"],
         "care_settings": [],
+        "entry_routes": [],
         "medications": [],
         "payment_options": [],
         "populations": [],

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from providers.models import (
     CareSetting,
+    EntryRoute,
     Language,
     Medication,
     Modality,
@@ -27,7 +28,7 @@ from tests.paths import FIXTURES
 pytestmark = pytest.mark.django_db
 
 FIXTURE = FIXTURES / "taxonomy.json"
-TERM_MODELS = (Modality, CareSetting, Medication, PaymentOption, Population, Language)
+TERM_MODELS = (Modality, CareSetting, EntryRoute, Medication, PaymentOption, Population, Language)
 
 
 def provider(**fields):
@@ -586,6 +587,7 @@ def test_attach_terms_gives_each_provider_its_own_terms_in_the_terms_order(make_
     assert set(untagged.terms) == {
         "modalities",
         "care_settings",
+        "entry_routes",
         "medications",
         "payment_options",
         "populations",

@@ -28,7 +28,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from providers.exchange.formats import findtreatment, mapped, samhsa
 from providers.exchange.records import Record
-from providers.models import TAXONOMY_FIELDS, OpeningInterval, Provider, Source, places
+from providers.models import HOURS_FIELDS, TAXONOMY_FIELDS, OpeningInterval, Provider, Source, places
 from providers.models.naming import first_free
 
 DATA = settings.BASE_DIR.parent / "shared" / "data"
@@ -167,7 +167,8 @@ class Command(BaseCommand):
         if record.errors:
             raise CommandError(f"{where}: {record.errors}")
         fields = dict(record.values)
-        if record.opening_hours and not fields.get("time_zone") and fields.get("latitude") is not None:
+        has_hours = record.opening_hours or record.walk_in_hours
+        if has_hours and not fields.get("time_zone") and fields.get("latitude") is not None:
             # Hours mean nothing without a zone; the importer derives it the same way.
             fields["time_zone"] = places.time_zone_at(fields["latitude"], fields["longitude"])
         provider = Provider(**fields, status=Provider.Status.PUBLISHED, source=source, external_id=record.external_id)
@@ -194,24 +195,26 @@ class Command(BaseCommand):
             data[name] = [[term] for term in record.terms.get(name, [])]
         entries = [{"model": "providers.provider", "fields": data}]
         starts = set()
-        for weekday, opens, closes in record.opening_hours or []:
-            interval = OpeningInterval(weekday=weekday, opens=opens, closes=closes)
-            try:
-                interval.full_clean(exclude=["provider"], validate_unique=False, validate_constraints=False)
-            except ValidationError as error:
-                raise CommandError(f"{where}: opening hours {weekday} {opens}-{closes}: {error.message_dict}") from None
-            if (weekday, interval.opens) in starts:
-                raise CommandError(f"{where}: two opening intervals start on day {weekday} at {opens}.")
-            starts.add((weekday, interval.opens))
-            entries.append(
-                {
-                    "model": "providers.openinginterval",
-                    "fields": {
-                        "provider": [slug],
-                        "weekday": interval.weekday,
-                        "opens": interval.opens.isoformat(),
-                        "closes": interval.closes.isoformat(),
-                    },
-                }
-            )
+        for name, walk_in in HOURS_FIELDS.items():
+            for weekday, opens, closes in getattr(record, name) or []:
+                interval = OpeningInterval(walk_in=walk_in, weekday=weekday, opens=opens, closes=closes)
+                try:
+                    interval.full_clean(exclude=["provider"], validate_unique=False, validate_constraints=False)
+                except ValidationError as error:
+                    raise CommandError(f"{where}: {name} {weekday} {opens}-{closes}: {error.message_dict}") from None
+                if (walk_in, weekday, interval.opens) in starts:
+                    raise CommandError(f"{where}: two {name} intervals start on day {weekday} at {opens}.")
+                starts.add((walk_in, weekday, interval.opens))
+                entries.append(
+                    {
+                        "model": "providers.openinginterval",
+                        "fields": {
+                            "provider": [slug],
+                            "walk_in": walk_in,
+                            "weekday": interval.weekday,
+                            "opens": interval.opens.isoformat(),
+                            "closes": interval.closes.isoformat(),
+                        },
+                    }
+                )
         return entries

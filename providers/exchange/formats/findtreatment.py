@@ -326,13 +326,22 @@ def _record(number, facility):
     return record
 
 
+# Our taxonomies the locator's services name, and languages.
+LOCATOR_TAXONOMIES = tuple(
+    name
+    for name in TERM_FIELDS
+    if name == "languages" or any(field == name for targets in LABEL_TERMS.values() for field, _value in targets)
+)
+
+
 def map_services(services):
     """Our terms for a facility's ``services``, the scalar facts and description they give, and unmapped labels.
 
-    Every taxonomy is present, empty or not: the locator lists all of a
-    facility's services, so a service it stops listing is removed on the next import.
+    Every taxonomy the locator speaks of is present, empty or not: the locator lists all of a
+    facility's services, so a service it stops listing is removed on the next import. The others
+    (how to get in) it does not say, and a curator's values stay.
     """
-    terms = {name: [] for name in TERM_FIELDS}
+    terms = {name: [] for name in LOCATOR_TAXONOMIES}
     facts, sentences, other_languages, unmapped = {}, [], [], []
     for code, label in _labels(services):
         if (code, label) in LABEL_TERMS:

@@ -146,6 +146,9 @@ FOREIGN_TERM_NAMES = {
     ),
     ("care_settings", "outpatient"): ("Outpatient", "Outpatient Treatment", "Intensive Outpatient"),
     ("care_settings", "aftercare"): ("Sober Living", "Recovery Housing", "Halfway House", "Aftercare"),
+    ("entry_routes", "walk-in"): ("Walk-in", "Walk-In Services", "Drop-in", "No Appointment Needed"),
+    ("entry_routes", "appointment"): ("Appointment Required", "By Appointment"),
+    ("entry_routes", "referral"): ("Referral Required", "Referral Needed"),
     ("medications", "methadone"): ("Methadone", "Methadone Maintenance"),
     ("medications", "buprenorphine"): ("Buprenorphine", "Suboxone"),
     ("medications", "naltrexone"): ("Naltrexone",),
@@ -745,15 +748,33 @@ def _set_hours(record, holders):
 
     Only schedules that repeat every week on plain days become hours; the others are listed as
     unmapped. When a provider has schedules but none of them can be read, its hours are left
-    as they are rather than emptied.
+    as they are rather than emptied. Schedules whose ``attending_type`` says walk-in (or drop-in)
+    are its walk-in hours, read the same way.
     """
     lists = [_objects(holder["schedules"]) for holder in holders if holder and "schedules" in holder]
     if not lists:
         return
     schedules = next((found for found in lists if found), [])
+    opening, walk_in = [], []
+    for schedule in schedules:
+        (walk_in if _is_walk_in(schedule) else opening).append(schedule)
+    _set_week(record, "opening_hours", opening)
+    _set_week(record, "walk_in_hours", walk_in)
+
+
+def _set_week(record, name, schedules):
     hours = [interval for schedule in schedules for interval in _weekly_hours(record, schedule)]
     if hours or not schedules:
-        record.opening_hours = sorted(dict.fromkeys(hours))
+        setattr(record, name, sorted(dict.fromkeys(hours)))
+
+
+# The attending_type of the schedules of walk-in hours; "walk in" and "drop-in" are read as walk-in too.
+WALK_IN = "walk-in"
+
+
+def _is_walk_in(schedule):
+    words = _text(schedule.get("attending_type")).lower().replace("-", " ")
+    return "walk in" in words or "drop in" in words
 
 
 def _weekly_hours(record, schedule):
@@ -1072,9 +1093,17 @@ def placeholder_organization_document(service, name, vocabulary):
 
 
 def _schedule_documents(record, key):
-    """One weekly schedule per distinct pair of opening and closing times, naming the days that share it."""
+    """One weekly schedule per distinct pair of opening and closing times, naming the days that share it;
+    walk-in hours say so in ``attending_type``."""
+    return [
+        *_week_documents(record.opening_hours, key),
+        *_week_documents(record.walk_in_hours, (*key, WALK_IN), attending_type=WALK_IN),
+    ]
+
+
+def _week_documents(intervals, key, **extra):
     days = {}
-    for weekday, opens, closes in record.opening_hours or []:
+    for weekday, opens, closes in intervals or []:
         days.setdefault((opens, closes), []).append(weekday)
     return [
         {
@@ -1085,6 +1114,7 @@ def _schedule_documents(record, key):
             "byday": ",".join(DAY_CODES[weekday] for weekday in sorted(weekdays)),
             "opens_at": opens,
             "closes_at": closes,
+            **extra,
         }
         for (opens, closes), weekdays in sorted(days.items(), key=lambda item: (min(item[1]), item[0]))
     ]

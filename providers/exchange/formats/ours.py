@@ -2,8 +2,8 @@
 
 Columns are documented in docs/IMPORT.md. Multi-valued CSV cells separate
 values with ";". Text cells that a spreadsheet would run as a formula get a
-leading apostrophe on export, which ``read_csv`` removes again. Opening hours
-are one text cell, in CSV and JSON alike: "Mo-Fr 09:00-17:00; Sa 10:00-12:00,13:00-15:00".
+leading apostrophe on export, which ``read_csv`` removes again. Opening hours, and
+walk-in hours, are each one text cell, in CSV and JSON alike: "Mo-Fr 09:00-17:00; Sa 10:00-12:00,13:00-15:00".
 """
 
 import csv
@@ -12,6 +12,7 @@ from datetime import date
 
 from providers.exchange.formats.files import read_csv_rows, read_text
 from providers.exchange.records import (
+    HOURS_FIELDS,
     SCALAR_FIELDS,
     TERM_FIELDS,
     ImportFileError,
@@ -23,7 +24,7 @@ from providers.exchange.records import (
 
 ORGANIZATION_COLUMNS = ("organization_slug", "organization_name", "organization_website", "organization_description")
 HOURS_COLUMN = "opening_hours"
-COLUMNS = ("source", "external_id", "slug", *SCALAR_FIELDS, HOURS_COLUMN, *TERM_FIELDS, *ORGANIZATION_COLUMNS)
+COLUMNS = ("source", "external_id", "slug", *SCALAR_FIELDS, *HOURS_FIELDS, *TERM_FIELDS, *ORGANIZATION_COLUMNS)
 REQUIRED_COLUMNS = ("external_id", "name")
 NUMBER_FIELDS = ("latitude", "longitude")
 BOOLEAN_FIELDS = ("address_hidden", "telehealth", "accepting_new_clients")
@@ -98,11 +99,11 @@ def format_opening_hours(intervals) -> str:
     return "; ".join(f"{DAY_CODES[weekday]} {','.join(spans)}" for weekday, spans in days.items())
 
 
-def _read_hours(record, text):
+def _read_hours(record, name, text):
     try:
         return parse_opening_hours(text)
     except ValueError as error:
-        record.add_error(HOURS_COLUMN, str(error))
+        record.add_error(name, str(error))
         return None
 
 
@@ -156,7 +157,7 @@ class Columns:
         self.text = [name for name in SCALAR_FIELDS if name in present and name not in _TYPED_FIELDS]
         self.typed = [name for name in SCALAR_FIELDS if name in present and name in _TYPED_FIELDS]
         self.terms = [name for name in TERM_FIELDS if name in present]
-        self.hours = HOURS_COLUMN in present
+        self.hours = [name for name in HOURS_FIELDS if name in present]
         self.organization = any(column in present for column in ORGANIZATION_COLUMNS)
 
 
@@ -170,8 +171,8 @@ def record_from_cells(number, cells, columns):
         values[name] = _parse_cell(record, name, cells[name])
     for name in columns.terms:
         record.terms[name] = [value.strip() for value in cells[name].split(MULTI_VALUE_SEPARATOR) if value.strip()]
-    if columns.hours:
-        record.opening_hours = _read_hours(record, cells[HOURS_COLUMN])
+    for name in columns.hours:
+        setattr(record, name, _read_hours(record, name, cells[name]))
     if columns.organization:
         record.organization = _organization(cells)
     return record
@@ -263,12 +264,13 @@ def _record_from_json(number, item):
                 record.add_error(name, "must be a list of term slugs")
                 continue
             record.terms[name] = [_text(slug, name) for slug in value if _text(slug, name)]
-    if HOURS_COLUMN in item:
-        hours = item[HOURS_COLUMN]
-        if hours is None or isinstance(hours, str):
-            record.opening_hours = _read_hours(record, _text(hours))
-        else:
-            record.add_error(HOURS_COLUMN, 'must be text like "Mo-Fr 09:00-17:00; Sa 10:00-13:00"')
+    for name in HOURS_FIELDS:
+        if name in item:
+            hours = item[name]
+            if hours is None or isinstance(hours, str):
+                setattr(record, name, _read_hours(record, name, _text(hours)))
+            else:
+                record.add_error(name, 'must be text like "Mo-Fr 09:00-17:00; Sa 10:00-13:00"')
     if any(column in item for column in ORGANIZATION_COLUMNS):
         record.organization = _organization({column: _text(item.get(column)) for column in ORGANIZATION_COLUMNS})
     return record
@@ -299,7 +301,8 @@ def _flat(record):
     row = {"source": record.source, "external_id": record.external_id, "slug": record.slug}
     row.update(record.values)
     row.update(record.terms)
-    row[HOURS_COLUMN] = format_opening_hours(record.opening_hours or [])
+    for name in HOURS_FIELDS:
+        row[name] = format_opening_hours(getattr(record, name) or [])
     organization = record.organization or {}
     for column in ORGANIZATION_COLUMNS:
         row[column] = organization.get(column.removeprefix("organization_"), "")

@@ -78,6 +78,8 @@ def example_record(unmapped=()):
         values=EXAMPLE_VALUES,
         terms={"languages": ["ur"]},
         organization=EXAMPLE_ORGANIZATION,
+        # Its one schedule is not weekly hours, and not walk-in: the record has no walk-in hours.
+        walk_in_hours=[],
         unmapped=[*unmapped, EXAMPLE_SCHEDULE],
     )
 
