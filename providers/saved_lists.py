@@ -26,13 +26,12 @@ from django.utils.translation import gettext
 from providers.caching import SAVED_LIST_PARAMETER
 from providers.models import Provider
 from providers.search.hours import attach_hours
-from providers.search.vocabulary import attach_terms
+from providers.search.vocabulary import CARD_TAXONOMIES, attach_terms
 
 # A list longer than this is cut: it is no longer something to call through, and its address grows long.
 MAX_PROVIDERS = 50
 # Provider.slug's max_length: anything longer cannot be a listing.
 _SLUG_LENGTH = 120
-_TAXONOMIES = ("modalities", "care_settings")
 
 
 def clean_slugs(values):
@@ -78,7 +77,7 @@ def saved_list(request):
     requested = requested[:MAX_PROVIDERS]
     by_slug = {provider.slug: provider for provider in Provider.objects.published().filter(slug__in=requested)}
     providers = [by_slug[slug] for slug in requested if slug in by_slug]
-    attach_terms(providers, _TAXONOMIES)
+    attach_terms(providers, CARD_TAXONOMIES)
     attach_hours(providers)
     slugs = [provider.slug for provider in providers]
     for provider in providers:

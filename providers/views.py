@@ -18,19 +18,17 @@ from providers.search.choice_counts import choice_counts, label_choices
 from providers.search.filters import ProviderFilter
 from providers.search.hours import attach_hours
 from providers.search.paging import CappedPaginator
-from providers.search.vocabulary import attach_terms
+from providers.search.vocabulary import CARD_TAXONOMIES, attach_terms
 from providers.visitor import client_ip
 
+
 # Labels shown on each search result; the rest are on the provider's page.
-RESULT_TAXONOMIES = ("modalities", "care_settings")
-
-
 @cached_page
 def provider_list(request):
     providers = ProviderFilter(request.GET, queryset=Provider.objects.published())
     paginator = CappedPaginator(providers.qs, settings.PROVIDERS_PER_PAGE, cap=settings.SEARCH_RESULTS_LISTED)
     page_obj = paginator.get_page(request.GET.get("page"))
-    page_obj.object_list = attach_terms(page_obj.object_list, RESULT_TAXONOMIES)
+    page_obj.object_list = attach_terms(page_obj.object_list, CARD_TAXONOMIES)
     attach_hours(page_obj.object_list)
     # Each choice says how many listings it would give with the other filters (issue 19).
     label_choices(providers, choice_counts(providers))

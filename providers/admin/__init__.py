@@ -91,7 +91,7 @@ class VerificationAgeFilter(admin.SimpleListFilter):
 
 class OpeningIntervalInline(admin.TabularInline):
     model = OpeningInterval
-    fields = ("weekday", "opens", "closes")
+    fields = ("weekday", "opens", "closes", "walk_in")
     extra = 1
 
 

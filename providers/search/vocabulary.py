@@ -21,6 +21,8 @@ from providers.models import TAXONOMY_FIELDS, Provider, term_tokens
 
 # Every taxonomy field of a listing.
 TAXONOMIES = tuple(TAXONOMY_FIELDS.values())
+# What a result card, and a saved list, shows of a listing's terms.
+CARD_TAXONOMIES = ("modalities", "care_settings", "entry_routes")
 
 
 @dataclass(frozen=True)

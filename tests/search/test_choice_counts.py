@@ -25,6 +25,7 @@ COUNTED = ("country", *TAXONOMY_FIELDS, "telehealth")
 SLUGS = {
     "modality": ["mat", "counseling", "peer-support"],  # never "faith-based": its count must read 0
     "setting": ["inpatient", "outpatient", "aftercare"],
+    "entry": ["walk-in", "appointment"],  # never "referral"
     "medication": ["methadone", "buprenorphine"],
     "payment": ["free", "sliding-scale", "self-pay"],
     "population": ["adults", "women", "veterans"],
@@ -124,6 +125,7 @@ COMBINATIONS = [
     pytest.param({"language": ["es"], "population": ["adults", "women"], "medication": ["methadone"]}, id="three"),
     pytest.param({"near": (NAIROBI, 50), "modality": ["mat"]}, id="near a place with a radius"),
     pytest.param({"near": (NAIROBI, 25), "country": ["KE"], "setting": ["inpatient"]}, id="near, country, setting"),
+    pytest.param({"entry": ["walk-in"], "modality": ["mat"]}, id="walk-in and a type of help"),
 ]
 
 
