@@ -143,3 +143,77 @@ def test_the_import_runs_page_names_its_conflicts_and_links_to_settling_them(cur
     assert f"{CHANGELIST}?import_run__id__exact={conflict.import_run_id}&resolution=all" in text
     settle_page = curator_client.get(CHANGELIST, {"import_run__id__exact": conflict.import_run_id, "resolution": "all"})
     assert list(settle_page.context["cl"].queryset) == [conflict]
+
+
+# --- Walk-in hours -----------------------------------------------------------------------------
+
+HOURS_ROW = {**CLINIC, "opening_hours": "Mo 08:00-17:00", "walk_in_hours": "Mo 09:00-12:00"}
+
+
+def week(listing, walk_in):
+    return [
+        (weekday, f"{opens:%H:%M}", f"{closes:%H:%M}")
+        for weekday, opens, closes in listing.opening_hours.filter(walk_in=walk_in).values_list(
+            "weekday", "opens", "closes"
+        )
+    ]
+
+
+@pytest.fixture
+def hours_conflict(tmp_path):
+    """Walk-in hours both the partner and a curator changed; the opening hours neither did."""
+    run("import_providers", write_our_csv(tmp_path / "first.csv", [HOURS_ROW]))
+    listing = Provider.objects.get(external_id="KE-1")
+    listing.opening_hours.filter(walk_in=True).update(weekday=1)
+    listing._history_channel = history.Channel.ADMIN
+    listing.save()
+    run("import_providers", write_our_csv(tmp_path / "next.csv", [{**HOURS_ROW, "walk_in_hours": "We 10:00-11:00"}]))
+    return ImportConflict.objects.get()
+
+
+def test_an_import_records_a_conflict_on_walk_in_hours_alone(hours_conflict):
+    assert hours_conflict.field == "walk_in_hours"
+    assert hours_conflict.our_value == [[1, "09:00", "12:00"]]
+    assert hours_conflict.partner_new_value == [[2, "10:00", "11:00"]]
+    listing = Provider.objects.get(pk=hours_conflict.provider_id)
+    assert week(listing, walk_in=True) == [(1, "09:00", "12:00")]
+    assert week(listing, walk_in=False) == [(0, "08:00", "17:00")]
+
+
+def test_taking_the_partners_walk_in_hours_replaces_only_the_walk_in_week(curator, curator_client, hours_conflict):
+    listing = Provider.objects.get(pk=hours_conflict.provider_id)
+    opening = list(listing.opening_hours.filter(walk_in=False).values_list("pk", flat=True))
+
+    response = settle(curator_client, hours_conflict, "take_partner_values")
+
+    assert "1 conflict: took the partner&#x27;s value." in response.content.decode()
+    assert week(listing, walk_in=True) == [(2, "10:00", "11:00")]
+    assert list(listing.opening_hours.filter(walk_in=False).values_list("pk", flat=True)) == opening
+    hours_conflict.refresh_from_db()
+    assert (hours_conflict.resolution, hours_conflict.resolved_by) == (ImportConflict.Resolution.TAKEN, curator)
+    newest = listing.history.order_by("-history_id").first()
+    assert newest.history_walk_in_hours == [[2, "10:00", "11:00"]]
+    assert newest.history_opening_hours == [[0, "08:00", "17:00"]]
+    assert newest.history_change_reason == f"Conflict #{hours_conflict.pk}: took the partner's walk_in_hours"
+
+
+def test_opening_hours_changed_since_do_not_stop_taking_the_partners_walk_in_hours(curator_client, hours_conflict):
+    listing = Provider.objects.get(pk=hours_conflict.provider_id)
+    listing.opening_hours.filter(walk_in=False).update(weekday=4)
+
+    settle(curator_client, hours_conflict, "take_partner_values")
+
+    assert week(listing, walk_in=True) == [(2, "10:00", "11:00")]
+    assert week(listing, walk_in=False) == [(4, "08:00", "17:00")]
+
+
+def test_walk_in_hours_changed_since_stop_taking_the_partners(curator_client, hours_conflict):
+    listing = Provider.objects.get(pk=hours_conflict.provider_id)
+    listing.opening_hours.filter(walk_in=True).update(weekday=6)
+
+    response = settle(curator_client, hours_conflict, "take_partner_values")
+
+    assert "walk_in_hours has changed since this conflict was recorded" in response.content.decode()
+    assert week(listing, walk_in=True) == [(6, "09:00", "12:00")]
+    hours_conflict.refresh_from_db()
+    assert hours_conflict.resolution == ImportConflict.Resolution.OPEN

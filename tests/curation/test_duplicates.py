@@ -502,6 +502,62 @@ def test_opening_hours_are_taken_only_when_the_keeper_has_none(curator, listing)
     assert [str(interval) for interval in without.opening_hours.all()] == ["Monday 09:00–17:00"]
 
 
+def intervals_of(provider):
+    return [str(interval) for interval in provider.opening_hours.order_by("walk_in", "weekday", "opens")]
+
+
+def test_a_keeper_without_walk_in_hours_takes_a_duplicates_walk_in_week_and_keeps_its_opening_hours(curator, listing):
+    from providers.curation.merging import merge, plan_merge
+
+    keeper, other = listing("A"), listing("A")
+    OpeningInterval.objects.create(provider=keeper, weekday=0, opens=time(8), closes=time(17))
+    OpeningInterval.objects.create(provider=other, weekday=5, opens=time(10), closes=time(12))
+    OpeningInterval.objects.create(provider=other, walk_in=True, weekday=1, opens=time(9), closes=time(11))
+    OpeningInterval.objects.create(provider=other, walk_in=True, weekday=3, opens=time(9), closes=time(11))
+
+    plan = plan_merge(keeper.pk, [other.pk])
+    assert plan.hours_from == {"walk_in_hours": other}
+    assert plan.hours_taken == [("Walk-in hours", other)]
+
+    merge(keeper.pk, [other.pk], curator)
+
+    assert intervals_of(keeper) == [
+        "Monday 08:00–17:00",
+        "Tuesday 09:00–11:00 (walk-in)",
+        "Thursday 09:00–11:00 (walk-in)",
+    ]
+    newest = Provider.history.filter(id=keeper.pk).order_by("-history_id").first()
+    assert newest.history_opening_hours == [[0, "08:00", "17:00"]]
+    assert newest.history_walk_in_hours == [[1, "09:00", "11:00"], [3, "09:00", "11:00"]]
+
+
+def test_a_keeper_with_walk_in_hours_keeps_them_and_may_still_take_opening_hours(curator, listing):
+    from providers.curation.merging import merge, plan_merge
+
+    keeper, other, third = listing("A"), listing("A"), listing("A")
+    OpeningInterval.objects.create(provider=keeper, walk_in=True, weekday=2, opens=time(13), closes=time(15))
+    OpeningInterval.objects.create(provider=other, walk_in=True, weekday=1, opens=time(9), closes=time(11))
+    OpeningInterval.objects.create(provider=third, weekday=4, opens=time(9), closes=time(17))
+
+    plan = plan_merge(keeper.pk, [other.pk, third.pk])
+    assert plan.hours_from == {"opening_hours": third}
+
+    merge(keeper.pk, [other.pk, third.pk], curator)
+
+    assert intervals_of(keeper) == ["Friday 09:00–17:00", "Wednesday 13:00–15:00 (walk-in)"]
+
+
+def test_the_confirm_page_names_the_walk_in_hours_the_keeper_takes(curator_client, pair):
+    keeper, other = pair
+    OpeningInterval.objects.create(provider=keeper, weekday=0, opens=time(9), closes=time(17))
+    OpeningInterval.objects.create(provider=other, walk_in=True, weekday=0, opens=time(9), closes=time(11))
+
+    content = curator_client.get(MERGE, {"keep": keeper.pk, "merge": [keeper.pk, other.pk]}).content.decode()
+
+    assert f'<th scope="row">Walk-in hours</th><td>those of {other.name} (#{other.pk})</td>' in content
+    assert '<th scope="row">Opening hours</th>' not in content
+
+
 def test_a_merge_is_recorded_in_history_with_who_how_and_which_listings(curator_client, curator, pair):
     keeper, other = pair
 

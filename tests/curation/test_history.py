@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from providers.curation.history import Channel
+from providers.curation.history import Channel, snapshot_changes, snapshots, term_names
 from providers.exchange.formats import read_file
 from providers.exchange.importer import ImportOptions, import_records
 from providers.models import ImportRun, Modality, OpeningInterval, Provider
@@ -65,9 +65,9 @@ def names(*slugs):
     return ", ".join(sorted(Modality.objects.get(slug=slug).name for slug in slugs))
 
 
-def hours(provider, *intervals):
+def hours(provider, *intervals, walk_in=False):
     OpeningInterval.objects.bulk_create(
-        OpeningInterval(provider=provider, weekday=weekday, opens=opens, closes=closes)
+        OpeningInterval(provider=provider, walk_in=walk_in, weekday=weekday, opens=opens, closes=closes)
         for weekday, opens, closes in intervals
     )
 
@@ -427,3 +427,100 @@ def test_a_curator_who_may_only_view_cannot_revert(client, clinic, changed_clini
 
     assert client.post(revert_url(changed_clinic)).status_code == 403
     assert Provider.objects.get(pk=clinic.pk).name == "Harbour Clinic Mombasa"
+
+
+# --- Walk-in hours -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def walk_in_clinic(clinic):
+    """The clinic with walk-in hours beside its opening hours, saved so that its newest version holds them."""
+    hours(clinic, (0, "09:00", "11:00"), (3, "14:00", "16:00"), walk_in=True)
+    clinic.save()
+    return clinic
+
+
+def test_a_version_snapshots_walk_in_hours_apart_from_opening_hours(walk_in_clinic):
+    version = versions(walk_in_clinic)[-1]
+
+    assert version.history_opening_hours == [[0, "09:00", "17:00"]]
+    assert version.history_walk_in_hours == [[0, "09:00", "11:00"], [3, "14:00", "16:00"]]
+    assert snapshots([walk_in_clinic.pk])[walk_in_clinic.pk][1] == {
+        "history_opening_hours": [[0, "09:00", "17:00"]],
+        "history_walk_in_hours": [[0, "09:00", "11:00"], [3, "14:00", "16:00"]],
+    }
+
+
+def test_a_listing_without_walk_in_hours_snapshots_none(clinic):
+    assert versions(clinic)[-1].history_walk_in_hours == []
+
+
+def test_an_admin_edit_that_adds_walk_in_hours_records_them(curator_client, clinic):
+    edit(
+        curator_client,
+        clinic,
+        **{
+            "opening_hours-1-weekday": "2",
+            "opening_hours-1-opens": "10:00",
+            "opening_hours-1-closes": "12:00",
+            "opening_hours-1-walk_in": "on",
+        },
+    )
+
+    before, after = versions(clinic)[-2:]
+    assert (before.history_walk_in_hours, after.history_walk_in_hours) == ([], [[2, "10:00", "12:00"]])
+    assert after.history_opening_hours == before.history_opening_hours == [[0, "09:00", "17:00"]]
+    newest = curator_client.get(history_url(clinic)).context["page_obj"].object_list[0]
+    assert newest.history_delta_changes == [{"field": "Walk-in hours", "old": "none", "new": "Wed 10:00–12:00"}]
+
+
+def test_snapshot_changes_name_walk_in_hours_when_they_differ(walk_in_clinic):
+    older = versions(walk_in_clinic)[-1]
+    OpeningInterval.objects.filter(provider=walk_in_clinic, walk_in=True, weekday=3).delete()
+    walk_in_clinic.save()
+    newer = versions(walk_in_clinic)[-1]
+
+    assert snapshot_changes(newer, older, term_names()) == [
+        ("Walk-in hours", "Mon 09:00–11:00, Thu 14:00–16:00", "Mon 09:00–11:00")
+    ]
+    assert snapshot_changes(newer, newer, term_names()) == []
+
+
+def test_reverting_restores_both_weeks_of_hours(curator_client, walk_in_clinic):
+    original = versions(walk_in_clinic)[-1]
+    OpeningInterval.objects.filter(provider=walk_in_clinic).delete()
+    hours(walk_in_clinic, (4, "08:00", "12:00"))
+    hours(walk_in_clinic, (5, "10:00", "11:00"), walk_in=True)
+    walk_in_clinic.save()
+
+    page = curator_client.get(revert_url(original))
+    changes = {change["field"]: (change["old"], change["new"]) for change in page.context["changes"]}
+    assert changes == {
+        "Opening hours": ("Fri 08:00–12:00", "Mon 09:00–17:00"),
+        "Walk-in hours": ("Sat 10:00–11:00", "Mon 09:00–11:00, Thu 14:00–16:00"),
+    }
+
+    curator_client.post(revert_url(original))
+
+    stored = walk_in_clinic.opening_hours.order_by("walk_in", "weekday")
+    assert list(stored.values_list("walk_in", "weekday", "opens", "closes")) == [
+        (False, 0, datetime.time(9), datetime.time(17)),
+        (True, 0, datetime.time(9), datetime.time(11)),
+        (True, 3, datetime.time(14), datetime.time(16)),
+    ]
+    version = versions(walk_in_clinic)[-1]
+    assert version.history_channel == Channel.REVERT
+    assert version.history_walk_in_hours == [[0, "09:00", "11:00"], [3, "14:00", "16:00"]]
+    assert version.history_opening_hours == [[0, "09:00", "17:00"]]
+
+
+def test_reverting_to_a_version_without_walk_in_hours_removes_them(curator_client, clinic):
+    original = versions(clinic)[-1]
+    hours(clinic, (2, "10:00", "12:00"), walk_in=True)
+    clinic.save()
+
+    curator_client.post(revert_url(original))
+
+    assert not clinic.opening_hours.filter(walk_in=True).exists()
+    assert list(clinic.opening_hours.values_list("weekday", flat=True)) == [0]
+    assert versions(clinic)[-1].history_walk_in_hours == []

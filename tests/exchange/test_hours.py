@@ -2,6 +2,7 @@
 
 import csv
 import json
+from datetime import time
 
 import pytest
 from django.core.management.base import CommandError
@@ -21,11 +22,12 @@ HARBOUR_HOURS = "Mo 09:00-17:00; Tu 09:00-12:00,13:00-17:00; Fr 09:00-17:00,22:0
 ROW = {"source": "ministry", "external_id": "KE-1", "name": "Harbour Clinic", "country": "KE"}
 
 
-def stored_hours(external_id="KE-1"):
+def stored_hours(external_id="KE-1", walk_in=False):
+    """The listing's opening hours, or with ``walk_in`` its walk-in hours, as our text."""
     provider = Provider.objects.get(external_id=external_id)
     return format_opening_hours(
         (interval.weekday, f"{interval.opens:%H:%M}", f"{interval.closes:%H:%M}")
-        for interval in provider.opening_hours.all()
+        for interval in provider.opening_hours.filter(walk_in=walk_in)
     )
 
 
@@ -425,3 +427,128 @@ def test_an_imported_listing_with_hours_gets_the_time_zone_of_its_coordinates(tm
 
     assert Provider.objects.get(external_id="TZ-1").time_zone == "Africa/Nairobi"
     assert Provider.objects.get(external_id="TZ-2").time_zone == ""
+
+
+# Walk-in hours: a second week, imported and replaced on its own
+
+WALK_IN = "Mo 09:00-12:00; Th 14:00-16:00"
+
+
+def write_walk_in_rows(path, rows):
+    """Our CSV with ROW's columns and both weeks of hours."""
+    return write_our_csv(path, rows, columns=[*ROW, "opening_hours", "walk_in_hours"])
+
+
+def interval_ids(external_id="KE-1", walk_in=False):
+    return set(
+        OpeningInterval.objects.filter(provider__external_id=external_id, walk_in=walk_in).values_list("pk", flat=True)
+    )
+
+
+def test_a_new_provider_gets_its_walk_in_hours_as_walk_in_intervals(tmp_path):
+    row = {**ROW, "time_zone": "Africa/Nairobi", "opening_hours": "Mo 09:00-17:00", "walk_in_hours": WALK_IN}
+
+    output = import_file(write_walk_in_rows(tmp_path / "new.csv", [row]))
+
+    assert "1 created" in output
+    assert stored_hours("KE-1") == "Mo 09:00-17:00"
+    assert stored_hours("KE-1", walk_in=True) == WALK_IN
+    # The same opening time in both weeks is no clash: each week has its own starts.
+    assert sorted(OpeningInterval.objects.values_list("walk_in", "weekday", "opens")) == [
+        (False, 0, time(9)),
+        (True, 0, time(9)),
+        (True, 3, time(14)),
+    ]
+
+
+def test_importing_the_same_walk_in_hours_again_changes_nothing(tmp_path):
+    path = write_walk_in_rows(
+        tmp_path / "hours.csv", [{**ROW, "opening_hours": "Mo 09:00-17:00", "walk_in_hours": WALK_IN}]
+    )
+    import_file(path)
+
+    assert "0 created, 0 updated, 1 unchanged, 0 rejected." in import_file(path)
+
+
+def test_a_file_with_only_opening_hours_leaves_the_walk_in_hours_alone(tmp_path, listings):
+    import_file(
+        write_walk_in_rows(tmp_path / "both.csv", [{**ROW, "opening_hours": HARBOUR_HOURS, "walk_in_hours": WALK_IN}])
+    )
+    walk_in = interval_ids(walk_in=True)
+
+    output = import_file(write_rows(tmp_path / "opening.csv", [{**ROW, "opening_hours": "Mo-Fr 08:00-16:00"}]))
+
+    assert "updated record 1 (external id KE-1): opening_hours" in output
+    assert "walk_in_hours" not in output
+    assert stored_hours("KE-1").startswith("Mo 08:00-16:00; Tu 08:00-16:00")
+    assert stored_hours("KE-1", walk_in=True) == WALK_IN
+    assert interval_ids(walk_in=True) == walk_in
+
+
+def test_changed_walk_in_hours_replace_only_the_walk_in_week(tmp_path, listings):
+    opening = interval_ids()
+
+    output = import_file(
+        write_walk_in_rows(
+            tmp_path / "walk-in.csv", [{**ROW, "opening_hours": HARBOUR_HOURS, "walk_in_hours": WALK_IN}]
+        )
+    )
+
+    assert "updated record 1 (external id KE-1): walk_in_hours" in output
+    assert "opening_hours" not in output
+    assert stored_hours("KE-1", walk_in=True) == WALK_IN
+    assert stored_hours("KE-1") == HARBOUR_HOURS and interval_ids() == opening
+
+    output = import_file(
+        write_walk_in_rows(
+            tmp_path / "fewer.csv", [{**ROW, "opening_hours": HARBOUR_HOURS, "walk_in_hours": "Sa 10:00-11:00"}]
+        )
+    )
+
+    assert "updated record 1 (external id KE-1): walk_in_hours" in output
+    assert stored_hours("KE-1", walk_in=True) == "Sa 10:00-11:00"
+    assert stored_hours("KE-1") == HARBOUR_HOURS and interval_ids() == opening
+
+
+def test_an_empty_walk_in_cell_clears_only_the_walk_in_hours(tmp_path, listings):
+    import_file(
+        write_walk_in_rows(tmp_path / "both.csv", [{**ROW, "opening_hours": HARBOUR_HOURS, "walk_in_hours": WALK_IN}])
+    )
+
+    output = import_file(
+        write_walk_in_rows(tmp_path / "none.csv", [{**ROW, "opening_hours": HARBOUR_HOURS, "walk_in_hours": ""}])
+    )
+
+    assert "updated record 1 (external id KE-1): walk_in_hours" in output
+    assert stored_hours("KE-1", walk_in=True) == ""
+    assert stored_hours("KE-1") == HARBOUR_HOURS
+
+
+def test_bad_walk_in_hours_reject_the_record_on_the_walk_in_field(tmp_path):
+    path = write_walk_in_rows(tmp_path / "bad.csv", [{**ROW, "walk_in_hours": "Tu 09:00-09:00"}])
+
+    with pytest.raises(CommandError):
+        import_file(path)
+
+    [line] = ImportRun.objects.get().errors
+    assert line.startswith("record 1 (external id KE-1): walk_in_hours: Tuesday 09:00-09:00: An interval cannot close")
+    assert not Provider.objects.exists()
+
+
+def test_the_version_an_import_records_holds_both_weeks(tmp_path, listings):
+    import_file(
+        write_walk_in_rows(
+            tmp_path / "walk-in.csv", [{**ROW, "opening_hours": HARBOUR_HOURS, "walk_in_hours": WALK_IN}]
+        )
+    )
+
+    newest = Provider.history.filter(external_id="KE-1").order_by("-history_id").first()
+    assert newest.history_channel == "import"
+    assert newest.history_walk_in_hours == [[0, "09:00", "12:00"], [3, "14:00", "16:00"]]
+    assert format_opening_hours(newest.history_opening_hours) == HARBOUR_HOURS
+
+    import_file(write_rows(tmp_path / "opening.csv", [{**ROW, "opening_hours": "Su 10:00-12:00"}]))
+
+    newest = Provider.history.filter(external_id="KE-1").order_by("-history_id").first()
+    assert newest.history_opening_hours == [[6, "10:00", "12:00"]]
+    assert newest.history_walk_in_hours == [[0, "09:00", "12:00"], [3, "14:00", "16:00"]]

@@ -36,9 +36,9 @@ def status(text, zone, instant):
     return f"{found.label} · {found.change}" if found.is_known else None
 
 
-def give_hours(provider, text):
+def give_hours(provider, text, walk_in=False):
     OpeningInterval.objects.bulk_create(
-        OpeningInterval(provider=provider, weekday=weekday, opens=opens, closes=closes)
+        OpeningInterval(provider=provider, walk_in=walk_in, weekday=weekday, opens=opens, closes=closes)
         for weekday, opens, closes in parse_opening_hours(text)
     )
     return provider
@@ -271,6 +271,65 @@ def test_the_search_page_filters_on_open_now(client, around_the_world):
         "Clinic Pacific/Chatham",
     }
     assert len(everyone.context["page_obj"]) == len(ZONES) + 1
+
+
+# Walk-in hours: a second week, which "open now" does not ask
+
+# Tuesday 10:00 in Tokyo.
+TOKYO_TUESDAY_MORNING = "2025-06-10 01:00"
+
+
+@pytest.fixture
+def walk_in_clinics(make_provider):
+    """Tokyo listings, on Tuesday morning: walk-in hours only; open but not for walk-ins; walk-ins only later."""
+    give_hours(make_provider(name="Walk-in only", time_zone="Asia/Tokyo"), "Mo-Fr 09:00-12:00", walk_in=True)
+    open_all_day = give_hours(make_provider(name="Open, walk-ins later", time_zone="Asia/Tokyo"), WEEKDAYS)
+    give_hours(open_all_day, "Tu 14:00-16:00", walk_in=True)
+    closed = give_hours(make_provider(name="Closed, walk-ins now", time_zone="Asia/Tokyo"), "Sa 10:00-12:00")
+    give_hours(closed, "Tu 09:00-11:00", walk_in=True)
+    return Provider.objects.order_by("pk")
+
+
+def test_walk_in_hours_alone_do_not_make_a_listing_open_now(walk_in_clinics):
+    assert open_in_the_database(at(TOKYO_TUESDAY_MORNING)) == {"Open, walk-ins later"}
+
+
+def test_a_listing_with_only_walk_in_hours_is_never_open_now(make_provider, django_assert_num_queries):
+    give_hours(make_provider(name="Walk-in only", time_zone="Asia/Tokyo"), "Mo-Su 00:00-00:00", walk_in=True)
+
+    with django_assert_num_queries(1):
+        assert list(open_now_filter(Provider.objects.all(), at(TOKYO_TUESDAY_MORNING))) == []
+
+
+def test_the_search_page_leaves_walk_in_hours_out_of_open_now(client, walk_in_clinics):
+    with time_machine.travel(at(TOKYO_TUESDAY_MORNING), tick=False):
+        response = client.get("/providers/?open_now=true")
+
+    assert [provider.name for provider in response.context["page_obj"]] == ["Open, walk-ins later"]
+
+
+def test_attach_hours_reads_each_week_from_its_own_intervals(walk_in_clinics):
+    only, later, now = attach_hours(walk_in_clinics, at(TOKYO_TUESDAY_MORNING))
+
+    assert (only.open_status.is_known, only.opening_week) == (False, [])
+    assert (only.walk_in_status.label, only.walk_in_status.change) == ("Open now", "closes 12:00")
+    assert [day.text for day in only.walk_in_week] == ["09:00–12:00"] * 5 + ["Closed", "Closed"]
+    assert [day.name for day in only.walk_in_week if day.is_today] == ["Tuesday"]
+
+    assert (later.open_status.label, later.open_status.change) == ("Open now", "closes 17:00")
+    assert (later.walk_in_status.label, later.walk_in_status.change) == ("Closed", "opens 14:00")
+    assert [day.text for day in later.opening_week] == ["09:00–17:00"] * 5 + ["Closed", "Closed"]
+    assert [day.text for day in later.walk_in_week] == ["Closed", "14:00–16:00", *["Closed"] * 5]
+
+    assert (now.open_status.label, now.open_status.change) == ("Closed", "opens Saturday 10:00")
+    assert (now.walk_in_status.label, now.walk_in_status.change) == ("Open now", "closes 11:00")
+
+
+def test_a_listing_without_walk_in_hours_has_an_unknown_walk_in_status(make_provider):
+    [provider] = attach_hours([give_hours(make_provider(name="Tokyo Clinic", time_zone="Asia/Tokyo"), WEEKDAYS)])
+
+    assert (provider.walk_in_status.is_known, provider.walk_in_week) == (False, [])
+    assert provider.open_status.is_known
 
 
 # Pages

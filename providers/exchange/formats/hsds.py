@@ -768,13 +768,14 @@ def _set_week(record, name, schedules):
         setattr(record, name, sorted(dict.fromkeys(hours)))
 
 
-# The attending_type of the schedules of walk-in hours; "walk in" and "drop-in" are read as walk-in too.
+# The attending_type of the schedules of walk-in hours; one that starts "walk in" or "drop-in" is read as walk-in
+# too ("No walk-ins" is not).
 WALK_IN = "walk-in"
 
 
 def _is_walk_in(schedule):
     words = _text(schedule.get("attending_type")).lower().replace("-", " ")
-    return "walk in" in words or "drop in" in words
+    return words.startswith(("walk in", "drop in"))
 
 
 def _weekly_hours(record, schedule):

@@ -17,7 +17,7 @@ from referencing.jsonschema import DRAFT202012
 from providers.exchange.formats import hsds
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import ImportFileError, Record, iter_export_records, record_from_provider
-from providers.models import Organization, Provider, Source
+from providers.models import OpeningInterval, Organization, Provider, Source
 from providers.search.vocabulary import attach_terms
 from tests.paths import SHARED
 
@@ -761,3 +761,131 @@ def test_exporting_twice_gives_identical_files(tmp_path, listings, name):
 
 def test_write_counts_the_providers_it_wrote(tmp_path, listings):
     assert hsds.write(iter_export_records(listings), tmp_path / "package") == 3
+
+
+# Walk-in hours: schedules whose attending_type says walk-in
+
+
+def give_hours(provider, intervals, walk_in=False):
+    OpeningInterval.objects.bulk_create(
+        OpeningInterval(
+            provider=provider,
+            walk_in=walk_in,
+            weekday=weekday,
+            opens=datetime.time.fromisoformat(opens),
+            closes=datetime.time.fromisoformat(closes),
+        )
+        for weekday, opens, closes in intervals
+    )
+
+
+def test_walk_in_hours_are_written_as_walk_in_schedules_and_read_back(tmp_path, listings):
+    harbour = listings.get(external_id="KE-1")
+    give_hours(harbour, [(0, "08:00", "17:00"), (2, "08:00", "17:00")])
+    give_hours(harbour, [(0, "09:00", "12:00"), (3, "09:00", "12:00"), (5, "10:00", "11:00")], walk_in=True)
+
+    folder = export(listings, tmp_path / "package")
+
+    schedules = read_csv(folder / "schedules.csv")
+    assert [(row["byday"], row["opens_at"], row["closes_at"], row["attending_type"]) for row in schedules] == [
+        ("MO,WE", "08:00", "17:00", ""),
+        ("MO,TH", "09:00", "12:00", "walk-in"),
+        ("SA", "10:00", "11:00", "walk-in"),
+    ]
+    assert len({row["id"] for row in schedules}) == 3
+    harbour_record = hsds.read(folder)[0]
+    assert harbour_record.opening_hours == [(0, "08:00", "17:00"), (2, "08:00", "17:00")]
+    assert harbour_record.walk_in_hours == [(0, "09:00", "12:00"), (3, "09:00", "12:00"), (5, "10:00", "11:00")]
+    [document] = [hsds.document_for(record) for record in exported(listings) if record.external_id == "KE-1"]
+    assert problems(compiled_validator("service.json"), document) == []
+
+
+def test_the_round_trip_with_walk_in_hours_matches_record_from_provider_and_changes_nothing(tmp_path, listings):
+    # The same times in both weeks are two schedules, told apart by their attending_type.
+    give_hours(listings.get(external_id="KE-1"), [(0, "09:00", "12:00")])
+    give_hours(listings.get(external_id="KE-1"), [(0, "09:00", "12:00"), (4, "13:00", "15:00")], walk_in=True)
+    give_hours(listings.get(external_id="CA:1/x"), [(1, "09:00", "17:00")])
+
+    package = export(listings, tmp_path / "package.zip")
+    [harbour] = [hsds.document_for(record) for record in exported(listings) if record.external_id == "KE-1"]
+    [at_location] = harbour["service_at_locations"]
+    schedules = [(s["byday"], s["opens_at"], s.get("attending_type")) for s in at_location["schedules"]]
+    assert schedules == [("MO", "09:00", None), ("MO", "09:00", "walk-in"), ("FR", "13:00", "walk-in")]
+    assert len({schedule["id"] for schedule in at_location["schedules"]}) == 3
+
+    assert hsds.read(package) == [dataclasses.replace(record, slug="", hsds_id="") for record in exported(listings)]
+    report = import_records(hsds.read(package), ImportOptions(file_name="package.zip", format="hsds"))
+    assert (report.created, report.updated, report.rejected, report.unchanged) == ([], [], [], 3)
+
+
+def scheduled(*schedules):
+    return service(service_at_locations=[{"id": "sal-1", "schedules": list(schedules), "location": location("loc-1")}])
+
+
+def schedule(byday, opens_at, closes_at, **fields):
+    return {
+        "id": f"sch-{byday}-{opens_at}",
+        "freq": "WEEKLY",
+        "byday": byday,
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        **fields,
+    }
+
+
+@pytest.mark.parametrize("attending_type", ["Drop-in", "walk-in", "Walk In", "drop in sessions"])
+def test_a_partners_walk_in_or_drop_in_schedule_is_walk_in_hours(tmp_path, attending_type):
+    document = scheduled(
+        schedule("MO,TU", "08:00", "17:00", attending_type="In person"),
+        schedule("WE", "10:00", "12:00", attending_type=attending_type),
+    )
+
+    [record] = hsds.read(write_json(tmp_path / "service.json", document))
+
+    assert record.opening_hours == [(0, "08:00", "17:00"), (1, "08:00", "17:00")]
+    assert record.walk_in_hours == [(2, "10:00", "12:00")]
+    assert record.errors == [] and record.unmapped == []
+
+
+def test_a_schedule_that_says_no_walk_ins_is_opening_hours(tmp_path):
+    document = scheduled(schedule("MO", "08:00", "17:00", attending_type="No walk-ins: call first"))
+
+    [record] = hsds.read(write_json(tmp_path / "service.json", document))
+
+    assert (record.opening_hours, record.walk_in_hours) == ([(0, "08:00", "17:00")], [])
+
+
+def test_a_partners_schedules_without_a_walk_in_one_say_there_are_no_walk_in_hours(tmp_path):
+    [record] = hsds.read(write_json(tmp_path / "service.json", scheduled(schedule("FR", "09:00", "17:00"))))
+
+    assert (record.opening_hours, record.walk_in_hours) == ([(4, "09:00", "17:00")], [])
+
+
+def test_an_unreadable_walk_in_schedule_leaves_the_walk_in_hours_alone(tmp_path):
+    monthly = {**schedule("1SA", "10:00", "12:00", attending_type="Drop-in"), "freq": "MONTHLY"}
+
+    [record] = hsds.read(write_json(tmp_path / "service.json", scheduled(schedule("MO", "09:00", "17:00"), monthly)))
+
+    assert record.opening_hours == [(0, "09:00", "17:00")]
+    assert record.walk_in_hours is None
+    assert record.unmapped == ["schedule: monthly"]
+
+
+def test_a_partners_drop_in_schedule_is_imported_as_walk_in_intervals(tmp_path):
+    document = scheduled(
+        schedule("MO", "09:00", "17:00"), schedule("MO,TH", "09:00", "11:00", attending_type="Drop-in")
+    )
+    document["service_at_locations"][0]["location"]["addresses"] = [{"city": "Mombasa", "country": "KE"}]
+
+    report = import_records(
+        hsds.read(write_json(tmp_path / "service.json", document)),
+        ImportOptions(file_name="service.json", format="hsds", source="partner"),
+    )
+
+    assert len(report.created) == 1
+    intervals = OpeningInterval.objects.filter(provider__external_id="sal-1").order_by("walk_in", "weekday")
+    assert [(i.walk_in, i.weekday, f"{i.opens:%H:%M}", f"{i.closes:%H:%M}") for i in intervals] == [
+        (False, 0, "09:00", "17:00"),
+        (True, 0, "09:00", "11:00"),
+        (True, 3, "09:00", "11:00"),
+    ]
