@@ -1,9 +1,12 @@
 """On a phone the results come first: the filters wait behind one disclosure and the map takes no room
 until asked for; wider screens keep the filters beside the results."""
 
+from datetime import time
+
 import pytest
 from playwright.sync_api import expect
 
+from providers.models import OpeningInterval
 from tests.browser.helpers import BROWSER_TEST_MARKS, chromium_page
 
 pytestmark = BROWSER_TEST_MARKS
@@ -36,9 +39,10 @@ def javascript_page(live_server, transactional_db):
 
 @pytest.fixture
 def listings(make_provider):
-    """Kenyan listings as long as real ones: an address, a region, two types of help and a phone each."""
+    """Kenyan listings as long as the longest real ones: an address, a region, two types of help, a phone,
+    opening hours, ways in and walk-in hours each."""
     towns = [("Mombasa", -4.0435, 39.6682), ("Kisumu", -0.0917, 34.768), ("Nakuru", -0.3031, 36.08)]
-    return [
+    providers = [
         make_provider(
             name=f"{town} Community Medication and Counselling Centre",
             street_address="12 Nkrumah Road",
@@ -47,12 +51,23 @@ def listings(make_provider):
             country="KE",
             latitude=latitude,
             longitude=longitude,
+            time_zone="Africa/Nairobi",
             phone=f"+25472212345{number}",
             modalities=["mat", "counseling"],
             care_settings=["outpatient"],
+            entry_routes=["walk-in", "appointment", "referral"],
         )
         for number, (town, latitude, longitude) in enumerate(towns)
     ]
+    OpeningInterval.objects.bulk_create(
+        OpeningInterval(
+            provider=provider, walk_in=walk_in, weekday=day, opens=time(8), closes=time(11 if walk_in else 17)
+        )
+        for provider in providers
+        for walk_in in (False, True)
+        for day in range(5)
+    )
+    return providers
 
 
 def first_call_link_top(page):
