@@ -92,20 +92,22 @@ bench-import: install
 	DATABASE_URL=$(BENCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py bench_import --samhsa-rows $(BENCH_SAMHSA_ROWS) $(BENCH_IMPORT_ARGS) --output bench/import-postgresql.json
 
-# Search benchmark (server time per request) over BENCH_PROVIDERS synthetic providers, with production
-# settings (cached templates, compressed static files) on scratch databases; see docs/PERFORMANCE.md.
+# Search benchmark (server time per request) over BENCH_PROVIDERS providers of the BENCH_DATA shape (real:
+# the real data sets repeated and moved; synthetic), with production settings (cached templates, compressed
+# static files) on scratch databases, one per shape; see docs/PERFORMANCE.md.
 BENCH_PROVIDERS ?= 100000
-BENCH_SEARCH_SQLITE_URL := sqlite:///$(CURDIR)/bench/search.sqlite3
-BENCH_SEARCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/directory_bench_search
+BENCH_DATA ?= real
+BENCH_SEARCH_SQLITE_URL := sqlite:///$(CURDIR)/bench/search-$(BENCH_DATA).sqlite3
+BENCH_SEARCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/directory_bench_search_$(BENCH_DATA)
 
 bench-search: install
 	mkdir -p bench
 	$(BENCH_ENV) $(PYTHON) manage.py collectstatic --noinput -v0
 	DATABASE_URL=$(BENCH_SEARCH_SQLITE_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
-	DATABASE_URL=$(BENCH_SEARCH_SQLITE_URL) $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $(BENCH_PROVIDERS) --output bench/search-sqlite.json
+	DATABASE_URL=$(BENCH_SEARCH_SQLITE_URL) $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $(BENCH_PROVIDERS) --data $(BENCH_DATA) --output bench/search-$(BENCH_DATA)-sqlite.json
 	psql "$(dir $(BENCH_SEARCH_POSTGRES_URL))postgres" -q -c "CREATE DATABASE $(notdir $(BENCH_SEARCH_POSTGRES_URL))" 2>/dev/null || true
 	DATABASE_URL=$(BENCH_SEARCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
-	DATABASE_URL=$(BENCH_SEARCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $(BENCH_PROVIDERS) --output bench/search-postgresql.json
+	DATABASE_URL=$(BENCH_SEARCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $(BENCH_PROVIDERS) --data $(BENCH_DATA) --output bench/search-$(BENCH_DATA)-postgresql.json
 
 # The search and API matrix (bench_search) at each size: BENCH_SIZES on SQLite and PostgreSQL,
 # BENCH_LARGE_SIZES on PostgreSQL only; one scratch database per size, kept for the next run.
@@ -117,17 +119,17 @@ bench: install messages
 	mkdir -p bench
 	$(BENCH_ENV) $(PYTHON) manage.py collectstatic --noinput -v0
 	for n in $(BENCH_SIZES); do \
-	  DATABASE_URL=sqlite:///$(CURDIR)/bench/matrix-$$n.sqlite3 $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0 && \
-	  DATABASE_URL=sqlite:///$(CURDIR)/bench/matrix-$$n.sqlite3 $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $$n --requests $(BENCH_REQUESTS) --output bench/matrix-sqlite-$$n.json || exit 1; \
+	  DATABASE_URL=sqlite:///$(CURDIR)/bench/matrix-$(BENCH_DATA)-$$n.sqlite3 $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0 && \
+	  DATABASE_URL=sqlite:///$(CURDIR)/bench/matrix-$(BENCH_DATA)-$$n.sqlite3 $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $$n --data $(BENCH_DATA) --requests $(BENCH_REQUESTS) --output bench/matrix-$(BENCH_DATA)-sqlite-$$n.json || exit 1; \
 	done
 	for n in $(BENCH_SIZES) $(BENCH_LARGE_SIZES); do \
-	  psql "$(dir $(BENCH_SEARCH_POSTGRES_URL))postgres" -q -c "CREATE DATABASE directory_matrix_$$n" 2>/dev/null; \
-	  DATABASE_URL=$(dir $(BENCH_SEARCH_POSTGRES_URL))directory_matrix_$$n $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0 && \
-	  DATABASE_URL=$(dir $(BENCH_SEARCH_POSTGRES_URL))directory_matrix_$$n $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $$n --requests $(BENCH_REQUESTS) --output bench/matrix-postgresql-$$n.json || exit 1; \
+	  psql "$(dir $(BENCH_SEARCH_POSTGRES_URL))postgres" -q -c "CREATE DATABASE directory_matrix_$(BENCH_DATA)_$$n" 2>/dev/null; \
+	  DATABASE_URL=$(dir $(BENCH_SEARCH_POSTGRES_URL))directory_matrix_$(BENCH_DATA)_$$n $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0 && \
+	  DATABASE_URL=$(dir $(BENCH_SEARCH_POSTGRES_URL))directory_matrix_$(BENCH_DATA)_$$n $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $$n --data $(BENCH_DATA) --requests $(BENCH_REQUESTS) --output bench/matrix-$(BENCH_DATA)-postgresql-$$n.json || exit 1; \
 	done
 
 # Load test (docs/PERFORMANCE.md): gunicorn with production settings on the bench-search databases
-# (filled with BENCH_PROVIDERS synthetic providers if they hold another number), locust headless on
+# (filled with BENCH_PROVIDERS providers of the BENCH_DATA shape if they hold another number), locust headless on
 # loopback, LOADTEST_SECONDS at each of LOADTEST_USERS; prints req/s, p50/p99 and failures, writes
 # bench/loadtest-<database>.json. One database only: make loadtest LOADTEST_DATABASES=sqlite
 LOADTEST_SECONDS ?= 60
@@ -158,7 +160,7 @@ loadtest-sqlite loadtest-postgresql: loadtest-%: install
 	[ $* != postgresql ] || psql "$(dir $(BENCH_SEARCH_POSTGRES_URL))postgres" -q -c "CREATE DATABASE $(notdir $(BENCH_SEARCH_POSTGRES_URL))" 2>/dev/null || true
 	DATABASE_URL=$(LOADTEST_DATABASE_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
 	rm -rf bench/loadtest-$* && mkdir -p bench/loadtest-$*
-	DATABASE_URL=$(LOADTEST_DATABASE_URL) $(BENCH_ENV) $(PYTHON) manage.py loadtest_plan --providers $(BENCH_PROVIDERS) --output bench/loadtest-$*/plan.json
+	DATABASE_URL=$(LOADTEST_DATABASE_URL) $(BENCH_ENV) $(PYTHON) manage.py loadtest_plan --providers $(BENCH_PROVIDERS) --data $(BENCH_DATA) --output bench/loadtest-$*/plan.json
 	DATABASE_URL=$(LOADTEST_DATABASE_URL) $(LOADTEST_ENV) $(VENV)/bin/gunicorn directory.wsgi --bind 127.0.0.1:$(LOADTEST_PORT) --no-control-socket $(LOADTEST_GUNICORN) >bench/loadtest-$*/gunicorn.log 2>&1 & \
 	  server=$$!; trap 'kill $$server 2>/dev/null; wait $$server' EXIT; trap 'exit 130' INT TERM; \
 	  for try in $$(seq 100); do curl -sf -o /dev/null http://127.0.0.1:$(LOADTEST_PORT)/ && break; kill -0 $$server 2>/dev/null || break; sleep 0.2; done; \

@@ -9,6 +9,9 @@ In Django's cache (local memory per process, or Redis shared by every app server
 - the counts beside the search page's choices (providers.search.choice_counts), per search
   without one of its filters: ``providers:choice-counts:<PAGES version>:<hash of that search>``,
   300 s; forgotten when listings change (a new PAGES version), never kept for "open now".
+- whether few listings hold a term filter's terms (providers.models.search_index.few_hold, SQLite):
+  ``providers:few-hold:<database>:<PAGES version>:<hash of the terms>``, 300 s; forgotten when
+  listings change (a new PAGES version).
 - suggestions sent per address: ``suggestions:sent:<keyed hash>`` (providers.views), for
   SUGGESTION_RATE_PERIOD; never forgotten, they expire.
 - API requests per address: DRF's ``throttle_anon_<address>``, for API_ANONYMOUS_RATE's period;

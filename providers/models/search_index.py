@@ -8,6 +8,8 @@ column generated from each, with a GIN index. Migration 0018 creates them, and
 says what a later migration rebuilding the provider table on SQLite must do.
 """
 
+import hashlib
+
 from django.db import connections
 from django.db.models import BooleanField, F, Func, Q, Value
 from django.db.models.expressions import RawSQL
@@ -48,14 +50,51 @@ def answers_together(chosen, using):
     On SQLite when it holds two or more filters: the index lists every match before the
     name order, which for one filter alone is thousands (a fifth of the listings for one
     type of help), where its EXISTS subquery or the country's index walk the name order and
-    stop at a page; for three filters at 100,000 listings it took 78 ms, now 13. On PostgreSQL
-    whenever it holds a term filter: the vector is tested on the row itself where EXISTS
-    probed another table for each row walked (one type of help: 22 → 14 ms at 100,000; near
-    a city with one: 104 → 58 ms at 1,000,000).
+    stop at a page; for three filters at 100,000 listings it took 78 ms, now 13. One term
+    filter too when few listings hold its terms (``few_hold``): walking the name order for
+    them reads most of the table, and for a term nobody holds all of it, twice (the page and
+    its count). On PostgreSQL whenever it holds a term filter: the vector is tested on the
+    row itself where EXISTS probed another table for each row walked (one type of help: 22 →
+    14 ms at 100,000; near a city with one: 104 → 58 ms at 1,000,000).
     """
     if connections[using].vendor == "postgresql":
         return bool(chosen.keys() - {term_tokens.COUNTRY})
-    return len(chosen) >= 2
+    if len(chosen) >= 2:
+        return True
+    # A filter of terms the vocabulary no longer knows holds no id: holding_terms finds nothing at once.
+    return bool(chosen.keys() - {term_tokens.COUNTRY}) and (not all(chosen.values()) or few_hold(chosen, using))
+
+
+# Listings, at most, that a term filter's index lists before their name order is read: the walk of the
+# name order that a common term stops early would read, for fewer holders, more rows than this.
+FEW_HOLDERS = 5000
+
+
+def few_hold(chosen, using):
+    """Whether at most FEW_HOLDERS listings hold the tokens of ``chosen`` (as holding_terms takes it).
+
+    SQLite's index answers by listing at most FEW_HOLDERS + 1 of them; the answer is kept in
+    the shared cache under the listings' data version, like the counts beside the choices.
+    """
+    query = _fts_terms_query(chosen)
+    named = hashlib.blake2b(query.encode(), digest_size=16).hexdigest()
+    key = f"providers:few-hold:{using}:{caching.PAGES.current()}:{named}"
+
+    def count():
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT rowid FROM {TERMS_FTS_TABLE} WHERE {TERMS_FTS_TABLE} MATCH %s LIMIT %s)",
+                [query, FEW_HOLDERS + 1],
+            )
+            return cursor.fetchone()[0]
+
+    return caching.Shared(key, 300).get(count) <= FEW_HOLDERS
+
+
+def _fts_terms_query(chosen):
+    """The FTS5 query of listings holding one of the chosen values of every parameter of ``chosen``."""
+    groups = ([term_tokens.token(param, value) for value in values] for param, values in chosen.items())
+    return " AND ".join("(" + " OR ".join(group) + ")" for group in groups)
 
 
 def holding_terms(chosen, using):
@@ -72,12 +111,12 @@ def holding_terms(chosen, using):
     name finds them at once (1 ms); intersecting the country's 216,000 postings with the
     terms' cost the count 60 ms.
     """
-    groups = {param: [term_tokens.token(param, value) for value in values] for param, values in chosen.items()}
     if connections[using].vendor == "sqlite":
-        if not groups:
+        if not chosen:
             return Q()
-        query = " AND ".join("(" + " OR ".join(group) + ")" for group in groups.values())
+        query = _fts_terms_query(chosen)
         return Q(pk__in=RawSQL(f"SELECT rowid FROM {TERMS_FTS_TABLE} WHERE {TERMS_FTS_TABLE} MATCH %s", [query]))
+    groups = {param: [term_tokens.token(param, value) for value in values] for param, values in chosen.items()}
     condition = Q(country__in=chosen[term_tokens.COUNTRY]) if groups.pop(term_tokens.COUNTRY, None) else Q()
     if groups:
         query = " & ".join("(" + " | ".join(group) + ")" for group in groups.values())

@@ -17,12 +17,13 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from providers.curation.history import revert
 from providers.curation.merging import merge
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import Record
-from providers.models import TAXONOMY_FIELDS, CareSetting, Modality, PaymentOption, Provider
+from providers.models import TAXONOMY_FIELDS, CareSetting, Modality, PaymentOption, Provider, search_index
 from providers.search.filters import ProviderFilter
 from providers.search.planner_statistics import ensure_statistics
 
@@ -107,6 +108,33 @@ def test_every_pair_of_single_terms_finds_what_the_filters_one_at_a_time_find(li
         for first_slug, second_slug in itertools.product(first_slugs, second_slugs):
             chosen = {first: [first_slug], second: [second_slug]}
             assert filtered(f"{first}={first_slug}&{second}={second_slug}") == holders(listings, chosen), chosen
+
+
+# One filter: the index lists the holders of a term few listings hold; the name order is walked for the others
+
+
+@pytest.mark.parametrize("few_holders", [0, 5000], ids=["every term common", "every term few"])
+def test_one_filter_finds_its_holders_whether_its_terms_are_few_or_common(listings, few_holders, monkeypatch):
+    monkeypatch.setattr(search_index, "FEW_HOLDERS", few_holders)
+    for param, slugs in [*SLUGS.items(), ("modality", ["holistic"])]:  # no listing is holistic
+        for chosen in ([slugs[0]], slugs[:2]):
+            query = "&".join(f"{param}={slug}" for slug in chosen)
+            assert filtered(query) == holders(listings, {param: chosen}), query
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's planner knows how many hold a term")
+def test_how_many_hold_a_term_is_read_once_per_version_of_the_listings(listings, make_provider):
+    faith_based = {"modality": [Modality.objects.get(slug="faith-based").pk]}
+
+    def asks(chosen):
+        with CaptureQueriesContext(connection) as captured:
+            few = search_index.few_hold(chosen, "default")
+        return few, len(captured)
+
+    assert asks(faith_based) == (True, 1)
+    assert asks(faith_based) == (True, 0)
+    make_provider(name="New listing", modalities=["faith-based"])
+    assert asks(faith_based) == (True, 1)
 
 
 def test_several_filters_combine_with_the_country_and_keyword(client, make_provider):

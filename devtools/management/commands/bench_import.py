@@ -30,6 +30,7 @@ KINDS = ["Clinic", "Centre", "Health Service", "Treatment Program", "Wellness Ho
 TERMS = {
     "modalities": ["mat", "counseling", "peer-support", "faith-based", "holistic"],
     "care_settings": ["inpatient", "outpatient", "aftercare"],
+    "entry_routes": ["walk-in", "appointment", "referral"],
     "medications": ["methadone", "buprenorphine", "naltrexone"],
     "payment_options": ["free", "sliding-scale", "public-insurance", "private-insurance", "self-pay"],
     "populations": ["adolescents", "adults", "women", "men", "veterans", "lgbtq"],

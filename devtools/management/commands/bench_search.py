@@ -1,20 +1,29 @@
-"""Benchmark the public search: server time per request over N synthetic providers.
+"""Benchmark the public search: server time per request over N providers shaped like real ones.
 
 A benchmark, not a test: ``make bench`` (every size, both databases) and ``make bench-search``
 (one size) run it on scratch databases.
-Providers are spread around real cities, weighted by population, so a search
-near a city finds as many listings as it would in a large directory.
+
+Two data shapes. **real** (the default): the real rows of SAMHSA 2015, FindTreatment.gov's
+sample and England's pharmacies, as their readers give them, then repeated, each copy moved to
+a city drawn by population and renamed after another real listing: the terms keep their real
+skew (outpatient on most listings, several terms on none), names their real words ("recovery",
+"treatment", "center"), and places their real crowding. **synthetic**: providers spread around
+real cities, every term on a large share of them, names carrying their city.
 """
 
+import dataclasses
 import json
 import random
+import re
 import statistics
 import time
+from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 from unittest import mock
 from urllib.parse import urlsplit
 
+import phonenumbers
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
@@ -24,14 +33,77 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from devtools.management.commands.bench_import import TERMS
+from devtools.management.commands.build_demo_fixture import (
+    DEFAULT_FINDTREATMENT,
+    DEFAULT_INPUT,
+    DEFAULT_NHS,
+    findtreatment_sample,
+    nhs_sample,
+    samhsa_sample,
+)
 from providers import caching
 from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import TERM_FIELDS, Record
-from providers.models import Provider, places
+from providers.models import TAXONOMY_FIELDS, Provider, Source, places
 from providers.models.fields import COUNTRY_CODES
 from providers.search.filters import ProviderFilter
 
-BENCH_SOURCE = "benchmark-search"
+BENCH_SOURCES = {"real": "benchmark-real-shaped", "synthetic": "benchmark-search"}
+PHONE_FIELDS = ("phone", "intake_phone", "hotline_phone")
+
+
+def real_records():
+    """Every row of the three real data sets, as their readers give them."""
+    for demo in (
+        samhsa_sample(DEFAULT_INPUT, 1),
+        findtreatment_sample(DEFAULT_FINDTREATMENT),
+        nhs_sample(DEFAULT_NHS, 1),
+    ):
+        yield from demo.records
+
+
+def real_shaped_records(count, seed=2015):
+    """``count`` records: the real ones first, then copies of them moved to cities drawn by population.
+
+    A copy keeps its listing's terms, description, street and hours and takes the name of another
+    real listing (with that listing's city swapped for its own where the name carries one), so the
+    words of names keep their real frequencies. Phones become international, which stays valid in
+    any country.
+    """
+    rng = random.Random(seed)
+    real = list(real_records())
+    cities = [place for place in places.gazetteer().places if place.country in COUNTRY_CODES]
+    weights = [place.population for place in cities]
+    for number in range(count):
+        record = real[number % len(real)]
+        values, copy = dict(record.values), number // len(real)
+        if copy:
+            city, namesake = rng.choices(cities, weights=weights)[0], rng.choice(real).values
+            name = namesake["name"]
+            if namesake.get("city") and namesake["city"] in name:
+                name = name.replace(namesake["city"], city.name)
+            values.update(
+                name=name,
+                city=city.name,
+                region=city.region,
+                postal_code="",
+                country=city.country,
+                latitude=round(max(-90, min(90, city.latitude + rng.gauss(0, 0.1))), 6),
+                longitude=round((city.longitude + rng.gauss(0, 0.1) + 180) % 360 - 180, 6),
+                time_zone=city.time_zone,
+                **{field: _international(values.get(field, ""), record.values["country"]) for field in PHONE_FIELDS},
+            )
+        yield dataclasses.replace(
+            record, number=number + 1, external_id=f"R-{number:07d}", source=BENCH_SOURCES["real"], values=values
+        )
+
+
+def _international(number, country):
+    try:
+        parsed = phonenumbers.parse(number, country)
+    except phonenumbers.NumberParseException:
+        return ""
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def synthetic_records(count, seed=2026):
@@ -46,7 +118,7 @@ def synthetic_records(count, seed=2026):
         yield Record(
             number=number,
             external_id=f"S-{number:07d}",
-            source=BENCH_SOURCE,
+            source=BENCH_SOURCES["synthetic"],
             values={
                 "name": f"{city.name} Recovery Service {number}",
                 "description": "Assessment, medication and counselling; walk-ins on weekdays.",
@@ -60,19 +132,33 @@ def synthetic_records(count, seed=2026):
         )
 
 
-def ensure_synthetic_providers(count, stdout):
-    """Leave exactly ``count`` synthetic providers in a scratch database, generating them if needed."""
-    if Provider.objects.exclude(source__slug=BENCH_SOURCE).exists():
-        raise CommandError("The database holds other listings; run the benchmark on a scratch database.")
-    if Provider.objects.filter(source__slug=BENCH_SOURCE).count() == count:
+DATA_SHAPES = {"real": real_shaped_records, "synthetic": synthetic_records}
+
+
+def ensure_providers(count, shape, stdout):
+    """Leave exactly ``count`` providers of ``shape`` in a scratch database, generating them if needed.
+
+    A real-shaped record the importer refuses (the real data has impossible values) is left out,
+    so the count is of records offered: the listings are a few fewer.
+    """
+    source = BENCH_SOURCES[shape]
+    if Provider.objects.exclude(source__slug=source).exists():
+        raise CommandError("The database holds other listings; run the benchmark on a scratch database of its own.")
+    bench_source = Source.objects.filter(slug=source).first()
+    if bench_source is not None and bench_source.description == str(count):
         return
-    Provider.objects.filter(source__slug=BENCH_SOURCE).delete()
-    stdout.write(f"Generating {count} providers...")
+    Provider.objects.filter(source__slug=source).delete()
+    stdout.write(f"Generating {count} {shape}-shaped providers...")
     started = time.perf_counter()
-    report = import_records(synthetic_records(count), ImportOptions(file_name="synthetic", format="bench"))
+    report = import_records(DATA_SHAPES[shape](count), ImportOptions(file_name=shape, format="bench"))
     if not report.written:
-        raise CommandError("The synthetic providers did not import: " + "; ".join(report.error_lines[:3]))
-    stdout.write(f"  done in {time.perf_counter() - started:.1f} s")
+        raise CommandError("The providers did not import: " + "; ".join(report.error_lines[:3]))
+    # How many records were offered, so that the next run knows the data is already there.
+    Source.objects.filter(slug=source).update(description=str(count))
+    stdout.write(
+        f"  done in {time.perf_counter() - started:.1f} s: {len(report.created)} listings, "
+        f"{len(report.rejected)} records refused"
+    )
 
 
 # Scenarios served from the page cache (directory.page_cache), after a first request stored them;
@@ -85,50 +171,111 @@ MATCHES_SAMPLED = 20
 def bench_scenarios(rng):
     """{scenario: a function giving the next URL}: the matrix of what people and partners ask for.
 
-    Every filter alone, two combinations, a keyword, near a place, a deep page, the API and a
-    provider page; the values are drawn at random, from what the synthetic data holds.
+    Values are drawn from what the database holds, whatever its shape: every term of every
+    taxonomy (those no listing holds and those most hold included), the commonest and rare words
+    of listing names, the places with the most listings and places with none, first and deep
+    pages, the provider page and the API.
     """
-    cities = [place for place in places.gazetteer().places if place.population >= 500_000]
     published = Provider.objects.published()
+    total = max(1, published.count())
     countries = [code for code, _count in published.values_list("country").annotate(n=Count("pk")).order_by("-n")[:40]]
     slugs = list(published.order_by("?").values_list("slug", flat=True)[:1000])
-    pages = max(1, published.count() // settings.PROVIDERS_PER_PAGE)
+    pages = max(1, min(published.count(), settings.SEARCH_RESULTS_LISTED) // settings.PROVIDERS_PER_PAGE)
+    terms = held_terms(published)
+    by_share = {
+        "none": [term for term, held in terms if held == 0],
+        "rare": [term for term, held in terms if 0 < held < total / 100],
+        "common": [term for term, held in terms if held > total / 2],
+    }
+    common_words, rare_words = name_words(published)
+    dense, empty = dense_and_empty_places(published, countries)
 
-    def term(field):
-        return rng.choice(TERMS[field])
+    def any_term(param):
+        return rng.choice([term for term in terms if term[0][0] == param])[0][1]
 
-    def near_coordinates():
-        city = rng.choice(cities)
-        return f"near={city.latitude:.4f},{city.longitude:.4f}&radius=50"
+    def term_with(share):
+        # A share no term has (no term held by none, say) falls back to any term.
+        param, slug = rng.choice(by_share[share] or [term for term, _held in terms])
+        return f"{param}={slug}"
+
+    def near(places):
+        place = rng.choice(places)
+        return f"near={place.latitude:.4f},{place.longitude:.4f}&radius=50"
 
     search = "/providers/?"
-    return {
-        "no filter": lambda: search + f"page={rng.randint(1, 5)}",
-        "country": lambda: search + "country=" + rng.choice(countries),
-        "modality": lambda: search + "modality=" + term("modalities"),
-        "setting": lambda: search + "setting=" + term("care_settings"),
-        "medication": lambda: search + "medication=" + term("medications"),
-        "payment": lambda: search + "payment=" + term("payment_options"),
-        "population": lambda: search + "population=" + term("populations"),
-        "language": lambda: search + "language=" + term("languages"),
+    scenarios = {
+        "no filter, pages 1–5": lambda: search + f"page={rng.randint(1, 5)}",
+        "one country": lambda: search + "country=" + rng.choice(countries),
+        **{
+            f"one {param} (any of its terms)": (lambda param=param: search + f"{param}={any_term(param)}")
+            for param in TAXONOMY_FIELDS
+        },
+        "a term no listing holds": lambda: search + term_with("none"),
+        "a rare term (< 1 % hold it)": lambda: search + term_with("rare"),
+        "a common term (> 50 % hold it)": lambda: search + term_with("common"),
+        "two modalities + a setting": lambda: (
+            search + f"modality={any_term('modality')}&modality={any_term('modality')}&setting={any_term('setting')}"
+        ),
         "country + modality + setting": lambda: (
-            search + f"country={rng.choice(countries)}&modality={term('modalities')}&setting={term('care_settings')}"
+            search + f"country={rng.choice(countries)}&modality={any_term('modality')}&setting={any_term('setting')}"
         ),
-        "modality + payment + population": lambda: (
-            search + f"modality={term('modalities')}&payment={term('payment_options')}&population={term('populations')}"
-        ),
-        "keyword (a city)": lambda: search + "q=" + rng.choice(cities).name,
-        "near 50 km (lat,lon)": lambda: search + near_coordinates(),
-        "near 50 km (city name)": lambda: search + f"near={rng.choice(cities).name}&radius=50",
-        "near 50 km + modality": lambda: search + near_coordinates() + "&modality=" + term("modalities"),
-        "deep page": lambda: search + f"page={rng.randint(max(1, pages // 2), pages)}",
+        "a common word of names": lambda: search + "q=" + rng.choice(common_words),
+        "a rare word of names": lambda: search + "q=" + rng.choice(rare_words),
+        "near the densest places, 50 km": lambda: search + near(dense),
+        "near a dense place by name": lambda: search + f"near={rng.choice(dense).name}&radius=50",
+        "near an empty region, 50 km": lambda: search + near(empty),
+        "near 50 km + modality": lambda: search + near(dense) + f"&modality={any_term('modality')}",
+        "deep page (20–50)": lambda: search + f"page={rng.randint(min(20, pages), pages)}",
         "provider page": lambda: f"/providers/{rng.choice(slugs)}/",
         "API list": lambda: f"/api/v1/providers/?page={rng.randint(1, 5)}",
-        "API list, modality": lambda: "/api/v1/providers/?modality=" + term("modalities"),
-        "API list, near 50 km": lambda: "/api/v1/providers/?" + near_coordinates(),
+        "API list, one modality": lambda: f"/api/v1/providers/?modality={any_term('modality')}",
+        "API list, a term no listing holds": lambda: "/api/v1/providers/?" + term_with("none"),
+        "API list, near 50 km": lambda: "/api/v1/providers/?" + near(dense),
         "provider page, stored": lambda: f"/providers/{rng.choice(slugs[:STORED_PAGES])}/",
-        "search, stored": lambda: search + "modality=" + term("modalities"),
+        "search, stored": lambda: search + f"modality={any_term('modality')}",
     }
+    return scenarios
+
+
+def held_terms(published):
+    """[((search parameter, slug), how many published listings hold it)] for every term of every taxonomy the
+    search offers: all of them, but of the 184 languages only those listings speak (the form offers no other)."""
+    held = []
+    for param, field in TAXONOMY_FIELDS.items():
+        model = Provider._meta.get_field(field).related_model
+        counts = dict(
+            model.objects.filter(providers__in=published).values_list("slug").annotate(n=Count("providers")).order_by()
+        )
+        slugs = counts if param == "language" else model.objects.values_list("slug", flat=True)
+        held += [((param, slug), counts.get(slug, 0)) for slug in slugs]
+    return held
+
+
+def name_words(published, sample=20_000):
+    """The 20 commonest words of listing names (a sample of them), and words only two to five names hold."""
+    counts = Counter(
+        word
+        for name in published.order_by().values_list("name", flat=True)[:sample]
+        for word in set(re.findall(r"[^\W\d_]{4,}", name.lower()))
+    )
+    common = [word for word, _count in counts.most_common(20)]
+    rare = [word for word, count in counts.items() if 2 <= count <= 5][:200] or common
+    return common, rare
+
+
+def dense_and_empty_places(published, countries):
+    """Cities of 100,000 people or more: the 20 whose names most listings give as their city, and 20 in
+    countries no listing is in."""
+    listed_cities = Counter(
+        (country, city.casefold())
+        for country, city in published.order_by().values_list("country", "city")[:200_000]
+        if city
+    )
+    large = [place for place in places.gazetteer().places if place.population >= 100_000]
+    dense = sorted(large, key=lambda place: -listed_cities[place.country, place.name.casefold()])[:20]
+    in_use = set(published.order_by().values_list("country", flat=True).distinct())
+    empty = [place for place in large if place.country not in in_use][:20] or dense
+    return dense, empty
 
 
 def percentile(timings, share):
@@ -137,10 +284,11 @@ def percentile(timings, share):
 
 
 class Command(BaseCommand):
-    help = "Measure search and API server time (p50/p95, queries per request) over N synthetic providers."
+    help = "Measure search and API server time (p50/p95, queries per request) over N real-shaped providers."
 
     def add_arguments(self, parser):
         parser.add_argument("--providers", type=int, default=100_000)
+        parser.add_argument("--data", choices=list(DATA_SHAPES), default="real", help="The data's shape (see above).")
         parser.add_argument("--requests", type=int, default=200, help="Requests per scenario.")
         parser.add_argument("--output", type=Path, help="Also write the results as JSON here.")
         parser.add_argument(
@@ -152,14 +300,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--only", action="append", help="Measure only this scenario (repeatable).")
 
-    def handle(self, *args, providers, requests, output, choice_counts, only, **options):
-        ensure_synthetic_providers(providers, self.stdout)
+    def handle(self, *args, providers, data, requests, output, choice_counts, only, **options):
+        ensure_providers(providers, data, self.stdout)
         scenarios = bench_scenarios(random.Random(7))
         if only:
             scenarios = {name: make_query for name, make_query in scenarios.items() if name in only}
         results = {
             "database": connection.vendor,
             "providers": providers,
+            "data": data,
             "requests": requests,
             "choice_counts": choice_counts,
             "scenarios": {},

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Count
 
-from devtools.management.commands.bench_search import ensure_synthetic_providers
+from devtools.management.commands.bench_search import DATA_SHAPES, ensure_providers
 from providers.models import CareSetting, Modality, Provider, places
 
 # Enough that a run starts with most pages not yet stored (directory.page_cache); small enough to write in a second.
@@ -35,13 +35,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--providers",
             type=int,
-            help="First leave exactly this many synthetic providers (as bench_search does); scratch databases only.",
+            help="First leave exactly this many providers (as bench_search does); scratch databases only.",
         )
+        parser.add_argument("--data", choices=list(DATA_SHAPES), default="real", help="Their shape (bench_search).")
         parser.add_argument("--seed", type=int, default=2026)
 
-    def handle(self, *args, output, providers, seed, **options):
+    def handle(self, *args, output, providers, data, seed, **options):
         if providers is not None:
-            ensure_synthetic_providers(providers, self.stdout)
+            ensure_providers(providers, data, self.stdout)
         published = Provider.objects.published()
         total = published.count()
         if not total:
