@@ -9,6 +9,7 @@ says what a later migration rebuilding the provider table on SQLite must do.
 """
 
 import hashlib
+import math
 
 from django.db import connections
 from django.db.models import BooleanField, F, Func, Q, Value
@@ -32,7 +33,7 @@ def matching(words, using):
         fts_match = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
         return Q(pk__in=RawSQL(fts_match, [keywords.fts5_query(words)]))
     query = keywords.tsquery(words)
-    if all(_share_holding(word, using) >= COMMON_SHARE for word in words):
+    if _walks_name_order(words, using):
         return Q(_VectorMatches(F("search_text"), Value(query)))
     # The matches first, then their order: listings named after a city sit together in name order, and
     # PostgreSQL, left to walk the name index checking each row, read most of a million for "Tokyo".
@@ -124,36 +125,50 @@ def holding_terms(chosen, using):
     return condition
 
 
-# Words held by at least this share of listings are spread through the name order: walking it and
-# checking each row finds a page at once, where fetching every match first would read most of the table.
-COMMON_SHARE = 0.2
+# Walking the name order and testing each row reads about (SEARCH_RESULTS_LISTED + 1) / share rows for
+# the page and its capped count, where fetching every match first reads share × rows of them, each
+# costing about 24 times more (measured on real-shaped listings: docs/PERFORMANCE.md, issue 20). The two
+# cost the same at share = sqrt(WALK_FACTOR / rows): 2 % of 100,000 listings, 0.6 % of 1,000,000.
+WALK_FACTOR = 40
 
 
-def _share_holding(word, using):
+def _walks_name_order(words, using):
+    """Whether the listings holding every word are common enough to find by walking the name order.
+
+    Their share is estimated from PostgreSQL's statistics as if the words were independent.
+    """
+    rows, shares = _keyword_statistics(using)
+    share = math.prod(_share_holding(word, shares) for word in words)
+    return rows > 0 and share >= math.sqrt(WALK_FACTOR / rows)
+
+
+def _share_holding(word, shares):
     """The share of listings holding ``word`` (as a prefix from three letters), by PostgreSQL's statistics.
 
     They list the most common lexemes of the tsvector column; a word not among them is rare.
     """
-    shares = _common_lexemes(using)
     if len(word) < keywords.MIN_PREFIX_LENGTH:
         return shares.get(word, 0.0)
     return sum(share for lexeme, share in shares.items() if lexeme.startswith(word))
 
 
-def _common_lexemes(using):
-    return caching.KEYWORD_STATISTICS.get(using, lambda: _read_common_lexemes(using))
+def _keyword_statistics(using):
+    """(the listings PostgreSQL last counted, {lexeme: share of listings holding it}) of the keyword index."""
+    return caching.KEYWORD_STATISTICS.get(using, lambda: _read_keyword_statistics(using))
 
 
-def _read_common_lexemes(using):
+def _read_keyword_statistics(using):
     with connections[using].cursor() as cursor:
         cursor.execute(
-            """SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats
-            WHERE tablename = %s AND attname = %s""",
-            [TABLE, VECTOR_COLUMN],
+            """SELECT reltuples, most_common_elems::text::text[], most_common_elem_freqs
+            FROM pg_class LEFT JOIN pg_stats ON tablename = relname AND attname = %s WHERE relname = %s""",
+            [VECTOR_COLUMN, TABLE],
         )
         row = cursor.fetchone()
+    if not row or not row[1]:
+        return 0, {}
     # The frequencies end with three more figures (the least and most common, and nulls): zip drops them.
-    return dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+    return row[0], dict(zip(row[1], row[2], strict=False))
 
 
 class _VectorMatches(Func):
