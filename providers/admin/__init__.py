@@ -29,6 +29,7 @@ from providers.admin.term_forms import TermForm
 from providers.curation import history, stale_edits
 from providers.exchange.feeds import pull_feed
 from providers.models import (
+    TAXONOMY_FIELDS,
     CareSetting,
     CrisisLine,
     EntryRoute,
@@ -125,15 +126,7 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
     search_fields = ("name", "organization__name", "city", "region", "postal_code", "external_id", "phone", "slug")
     actions = ("publish", "unpublish", "archive", "mark_verified_today")
     autocomplete_fields = ("organization",)
-    filter_horizontal = (
-        "modalities",
-        "care_settings",
-        "entry_routes",
-        "medications",
-        "payment_options",
-        "populations",
-        "languages",
-    )
+    filter_horizontal = tuple(TAXONOMY_FIELDS.values())
     readonly_fields = ("verified_by", "created_at", "updated_at", "last_import_run")
     history_list_display = ["channel"]
     show_facets = admin.ShowFacets.NEVER
@@ -161,19 +154,7 @@ class ProviderAdmin(PartnerListingsAdmin, SimpleHistoryAdmin, DirectoryAdmin):
         ),
         (
             "Services",
-            {
-                "fields": (
-                    "modalities",
-                    "care_settings",
-                    "entry_routes",
-                    "medications",
-                    "payment_options",
-                    "populations",
-                    "languages",
-                    "telehealth",
-                    "accepting_new_clients",
-                )
-            },
+            {"fields": (*TAXONOMY_FIELDS.values(), "telehealth", "accepting_new_clients")},
         ),
         (
             "Provenance",
