@@ -8,7 +8,10 @@ In Django's cache (local memory per process, or Redis shared by every app server
 - home page totals: ``providers:totals``, 300 s; forgotten when listings change.
 - the counts beside the search page's choices (providers.search.choice_counts), per search
   without one of its filters: ``providers:choice-counts:<PAGES version>:<hash of that search>``,
-  300 s; forgotten when listings change (a new PAGES version), never kept for "open now".
+  300 s; forgotten when listings change (a new PAGES version), never kept for "open now". Once a
+  change commits, a task counts again those of every one-value search and of the search without
+  filters (``fill_choice_counts``), queued at most once at a time
+  (``providers:choice-counts:fill-queued``, 300 s).
 - whether few listings hold a term filter's terms (providers.models.search_index.few_hold, SQLite):
   ``providers:few-hold:<database>:<PAGES version>:<hash of the terms>``, 300 s; forgotten when
   listings change (a new PAGES version).
@@ -49,8 +52,11 @@ import uuid
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
+from django.dispatch import Signal
 from django.http import HttpResponse
 
 from providers.visitor import language_region
@@ -136,13 +142,31 @@ KEYWORD_STATISTICS = ProcessTimed(600)
 LISTINGS = (PAGES, FILTER_CHOICES, TOTALS)
 
 
+# Sent once a change of the listings is committed and their pages forgotten (providers.signals queues
+# the counts beside the search choices to be counted again then).
+listings_forgotten = Signal()
+
+
+def is_shared():
+    """Whether every app server reads this cache (Redis), rather than each process its own memory."""
+    return not isinstance(caches[DEFAULT_CACHE_ALIAS], (LocMemCache, DummyCache))
+
+
 def forget(*entries, using=None):
     """Drop ``entries`` now, so that the rest of this transaction reads the change, and again when it
     commits: meanwhile a visitor reading the committed rows may have stored the old ones."""
     keys = [entry.key for entry in entries]
     cache.delete_many(keys)
+
+    def committed():
+        cache.delete_many(keys)
+        if PAGES in entries:
+            listings_forgotten.send(sender=Version, using=using)
+
     if transaction.get_connection(using).in_atomic_block:
-        transaction.on_commit(lambda: cache.delete_many(keys), using=using)
+        transaction.on_commit(committed, using=using)
+    else:
+        committed()
 
 
 def listings_changed(using=None):

@@ -2,7 +2,8 @@
 ``loaddata`` (raw saves included) or the shell.
 
 - The caches a change affects are forgotten at the change and again when it commits
-  (providers.caching lists them).
+  (providers.caching lists them); then the counts beside the commonest search choices are
+  queued to be counted again (providers.search.choice_counts).
 - A listing's indexed text is derived again: ``search_text`` from its own fields and its
   organisation's name, ``term_tokens`` from its country and the term tables (providers.models.term_tokens).
   They are written in the same transaction as the change, so a listing and its indexed text
@@ -10,6 +11,7 @@
 - Each version django-simple-history records gets its channel, terms and hours.
 """
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
@@ -17,6 +19,7 @@ from simple_history.signals import pre_create_historical_record
 from providers import caching
 from providers.curation.history import fill_history_extras
 from providers.models import TAXONOMY_FIELDS, CrisisLine, OpeningInterval, Organization, Provider, Source, term_tokens
+from providers.search import choice_counts
 
 TERM_MODELS = [Provider._meta.get_field(field).related_model for field in TAXONOMY_FIELDS.values()]
 TERM_TABLES = [Provider._meta.get_field(field).remote_field.through for field in TAXONOMY_FIELDS.values()]
@@ -50,6 +53,11 @@ for model in TERM_MODELS:
     post_delete.connect(forget_vocabulary, sender=model, dispatch_uid=f"forget-vocabulary-delete-{model.__name__}")
 post_save.connect(forget_crisis_lines, sender=CrisisLine, dispatch_uid="forget-crisis-lines-save")
 post_delete.connect(forget_crisis_lines, sender=CrisisLine, dispatch_uid="forget-crisis-lines-delete")
+
+
+@receiver(caching.listings_forgotten, dispatch_uid="fill-choice-counts")
+def queue_choice_counts(sender, using, **kwargs):
+    choice_counts.queue_fill(using or DEFAULT_DB_ALIAS)
 
 
 @receiver(pre_save, sender=Provider, dispatch_uid="provider-hsds-ids")

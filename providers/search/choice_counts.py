@@ -24,8 +24,14 @@ So each tally is kept in the shared cache under the pages' data version (provide
 which every change of the listings forgets) and the base's filters, for TALLY_SECONDS at most;
 the page without filters, and every filter's own counts when it is the only one set, use the
 tally of all published listings. A base with "open now" is never kept: what it finds changes by
-the minute. Measurements: docs/PERFORMANCE.md,
-"Counts beside every choice (issue 19)".
+the minute.
+
+Where the app servers share their cache (Redis), the commonest searches (one value of one
+filter, and none) do not wait for their first visitor: once a change of the listings commits, a
+task counts their tallies again (``fill_choice_counts``), and tallies are kept until the next
+change. A process-local cache cannot share them, so there tallies are counted on first use and
+kept TALLY_SECONDS. Measurements: docs/PERFORMANCE.md, "Counts beside every choice (issue 19)"
+and "Fast on real data (issue 20)".
 """
 
 import hashlib
@@ -33,14 +39,18 @@ from collections import Counter
 from itertools import chain
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.http import QueryDict
 from django.utils.formats import number_format
 from django.utils.translation import gettext
+from django_tasks import task
 
 from providers import caching
-from providers.models import TAXONOMY_FIELDS, term_tokens
+from providers.models import TAXONOMY_FIELDS, Provider, term_tokens
 from providers.search.filter_fields import SharedChoices
+from providers.search.filters import ProviderFilter, filter_choices
 
 COUNTRY = term_tokens.COUNTRY
 TELEHEALTH = "telehealth"
@@ -50,9 +60,12 @@ COUNTED = (COUNTRY, *TAXONOMY_FIELDS, TELEHEALTH)
 ROWS = "*"
 # Filters that narrow nothing by themselves.
 NOT_NARROWING = {"radius", "sort"}
-# How long a tally is kept where processes share no cache (the search choices' lifetime); everywhere a
-# change of the listings forgets it sooner, through the data version in its key.
+# How long a tally is kept where processes share no cache (the search choices' lifetime), and where
+# they do; a change of the listings forgets it sooner, through the data version in its key.
 TALLY_SECONDS = 300
+SHARED_TALLY_SECONDS = 24 * 3600
+# Set while a fill of the tallies is queued and not yet started: changes meanwhile queue no other.
+FILL_QUEUED = "providers:choice-counts:fill-queued"
 
 
 def choice_counts(filterset):
@@ -68,6 +81,33 @@ def choice_counts(filterset):
             tallies[leaving_out] = _base_tally(filterset, cleaned, leaving_out)
         counts[name] = _counts_of(name, tallies[leaving_out], filterset.term_ids)
     return counts
+
+
+def fill_one_value_tallies(using=DEFAULT_DB_ALIAS):
+    """Count and keep the tallies of the search without filters and of every search for one value of one
+    counted filter (each term, country, and telehealth), as their pages would; returns how many searches."""
+    choices, _term_ids, _generation = filter_choices()
+    searches = [QueryDict(f"{param}={value}") for param in (COUNTRY, *TAXONOMY_FIELDS) for value, _ in choices[param]]
+    searches.append(QueryDict(f"{TELEHEALTH}=true"))
+    for search in searches:
+        filterset = ProviderFilter(search, queryset=Provider.objects.using(using).published())
+        if filterset.form.is_valid():
+            choice_counts(filterset)
+    return len(searches)
+
+
+def queue_fill(using=DEFAULT_DB_ALIAS):
+    """Queue ``fill_choice_counts`` after a change of the listings, unless one is queued and not yet started,
+    and only where app servers share the cache the tallies are kept in."""
+    if caching.is_shared() and cache.add(FILL_QUEUED, True, TALLY_SECONDS):
+        fill_choice_counts.enqueue(using)
+
+
+@task()
+def fill_choice_counts(using=DEFAULT_DB_ALIAS):
+    """The task: the tallies of the commonest searches, counted before visitors ask (see the module)."""
+    cache.delete(FILL_QUEUED)  # a change from now on queues the next fill
+    fill_one_value_tallies(using)
 
 
 def label_choices(filterset, counts):
@@ -130,7 +170,7 @@ def _base_tally(filterset, cleaned, leaving_out):
         base["radius"] = filterset.radius_km
     described = repr(sorted((name, _canonical(value)) for name, value in base.items()))
     key = f"providers:choice-counts:{caching.PAGES.current()}:{hashlib.blake2b(described.encode()).hexdigest()}"
-    return caching.Shared(key, TALLY_SECONDS).get(tally)
+    return caching.Shared(key, SHARED_TALLY_SECONDS if caching.is_shared() else TALLY_SECONDS).get(tally)
 
 
 def _canonical(value):

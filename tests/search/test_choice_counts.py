@@ -10,12 +10,15 @@ test), never from the search code.
 import math
 import random
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from providers import caching
 from providers.models import TAXONOMY_FIELDS, Provider
+from providers.search import choice_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +240,55 @@ def test_counting_takes_a_query_per_filter_set_and_one_more_kept_until_the_listi
     assert len(tallies(first)) == 3  # the results, the search without the type of help, without the setting
     assert tallies(again) == []
     assert len(tallies(after_a_change)) == 3
+
+
+# The commonest searches counted before anyone asks (where app servers share the cache)
+
+
+@pytest.fixture
+def shared_cache(monkeypatch):
+    """As with Redis: every app server reads the tallies a task worker counted."""
+    monkeypatch.setattr(caching, "is_shared", lambda: True)
+
+
+def test_after_a_change_a_task_counts_every_one_value_search_before_anyone_asks(
+    client, listings, make_provider, shared_cache, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        make_provider(name="New", modalities=["faith-based"], country="KE")
+    searches = ({}, {"modality": ["faith-based"]}, {"country": ["US"]}, {"language": ["es"]}, {"telehealth": True})
+
+    kept = {}
+    for number, filters in enumerate(searches):
+        with CaptureQueriesContext(connection) as captured:
+            kept[number] = shown_counts(search(client, filters))
+        assert tallies(captured) == [], filters
+    caching.forget(caching.PAGES)  # counted afresh, on first use
+    assert kept == {number: shown_counts(search(client, filters)) for number, filters in enumerate(searches)}
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The databases the fill is queued for, instead of running it."""
+    queued = []
+    monkeypatch.setattr(choice_counts, "fill_choice_counts", SimpleNamespace(enqueue=queued.append))
+    caching.cache.delete(choice_counts.FILL_QUEUED)
+    return queued
+
+
+def test_one_fill_is_queued_however_many_changes_come_before_it_starts(
+    listings, make_provider, shared_cache, queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        make_provider(name="One")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_provider(name="Two")
+
+    assert queued == ["default"]
+
+
+def test_without_a_shared_cache_nothing_is_queued(listings, make_provider, queued, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        make_provider(name="One")
+
+    assert queued == []
