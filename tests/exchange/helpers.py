@@ -41,3 +41,15 @@ def run(command, *args):
     out = io.StringIO()
     call_command(command, *[str(arg) for arg in args], stdout=out, stderr=out)
     return out.getvalue()
+
+
+def weekly(byday, opens_at, closes_at, **fields):
+    """An HSDS schedule of weekly hours on the days of ``byday`` ("MO,TU")."""
+    return {
+        "id": f"sch-{byday}-{opens_at}",
+        "freq": "WEEKLY",
+        "byday": byday,
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        **fields,
+    }

@@ -13,7 +13,7 @@ from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import iter_export_records
 from providers.models import ImportRun, OpeningInterval, Provider, Source
 from tests.exchange.formats.test_hsds import compiled_validator, problems
-from tests.exchange.helpers import run, write_our_csv
+from tests.exchange.helpers import run, weekly, write_our_csv
 from tests.exchange.test_export import empty_the_directory
 
 pytestmark = pytest.mark.django_db
@@ -294,17 +294,6 @@ def service_with(**holders):
                 "location": {"id": "loc-1", "location_type": "physical", **schedules("location")},
             }
         ],
-    }
-
-
-def weekly(byday, opens_at, closes_at, **fields):
-    return {
-        "id": f"sch-{byday}-{opens_at}",
-        "freq": "WEEKLY",
-        "byday": byday,
-        "opens_at": opens_at,
-        "closes_at": closes_at,
-        **fields,
     }
 
 

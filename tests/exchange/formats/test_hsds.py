@@ -19,6 +19,7 @@ from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import ImportFileError, Record, iter_export_records, record_from_provider
 from providers.models import OpeningInterval, Organization, Provider, Source
 from providers.search.vocabulary import attach_terms
+from tests.exchange.helpers import weekly
 from tests.paths import SHARED
 
 pytestmark = pytest.mark.django_db
@@ -822,22 +823,11 @@ def scheduled(*schedules):
     return service(service_at_locations=[{"id": "sal-1", "schedules": list(schedules), "location": location("loc-1")}])
 
 
-def schedule(byday, opens_at, closes_at, **fields):
-    return {
-        "id": f"sch-{byday}-{opens_at}",
-        "freq": "WEEKLY",
-        "byday": byday,
-        "opens_at": opens_at,
-        "closes_at": closes_at,
-        **fields,
-    }
-
-
 @pytest.mark.parametrize("attending_type", ["Drop-in", "walk-in", "Walk In", "drop in sessions"])
 def test_a_partners_walk_in_or_drop_in_schedule_is_walk_in_hours(tmp_path, attending_type):
     document = scheduled(
-        schedule("MO,TU", "08:00", "17:00", attending_type="In person"),
-        schedule("WE", "10:00", "12:00", attending_type=attending_type),
+        weekly("MO,TU", "08:00", "17:00", attending_type="In person"),
+        weekly("WE", "10:00", "12:00", attending_type=attending_type),
     )
 
     [record] = hsds.read(write_json(tmp_path / "service.json", document))
@@ -848,7 +838,7 @@ def test_a_partners_walk_in_or_drop_in_schedule_is_walk_in_hours(tmp_path, atten
 
 
 def test_a_schedule_that_says_no_walk_ins_is_opening_hours(tmp_path):
-    document = scheduled(schedule("MO", "08:00", "17:00", attending_type="No walk-ins: call first"))
+    document = scheduled(weekly("MO", "08:00", "17:00", attending_type="No walk-ins: call first"))
 
     [record] = hsds.read(write_json(tmp_path / "service.json", document))
 
@@ -856,15 +846,15 @@ def test_a_schedule_that_says_no_walk_ins_is_opening_hours(tmp_path):
 
 
 def test_a_partners_schedules_without_a_walk_in_one_say_there_are_no_walk_in_hours(tmp_path):
-    [record] = hsds.read(write_json(tmp_path / "service.json", scheduled(schedule("FR", "09:00", "17:00"))))
+    [record] = hsds.read(write_json(tmp_path / "service.json", scheduled(weekly("FR", "09:00", "17:00"))))
 
     assert (record.opening_hours, record.walk_in_hours) == ([(4, "09:00", "17:00")], [])
 
 
 def test_an_unreadable_walk_in_schedule_leaves_the_walk_in_hours_alone(tmp_path):
-    monthly = {**schedule("1SA", "10:00", "12:00", attending_type="Drop-in"), "freq": "MONTHLY"}
+    monthly = {**weekly("1SA", "10:00", "12:00", attending_type="Drop-in"), "freq": "MONTHLY"}
 
-    [record] = hsds.read(write_json(tmp_path / "service.json", scheduled(schedule("MO", "09:00", "17:00"), monthly)))
+    [record] = hsds.read(write_json(tmp_path / "service.json", scheduled(weekly("MO", "09:00", "17:00"), monthly)))
 
     assert record.opening_hours == [(0, "09:00", "17:00")]
     assert record.walk_in_hours is None
@@ -872,9 +862,7 @@ def test_an_unreadable_walk_in_schedule_leaves_the_walk_in_hours_alone(tmp_path)
 
 
 def test_a_partners_drop_in_schedule_is_imported_as_walk_in_intervals(tmp_path):
-    document = scheduled(
-        schedule("MO", "09:00", "17:00"), schedule("MO,TH", "09:00", "11:00", attending_type="Drop-in")
-    )
+    document = scheduled(weekly("MO", "09:00", "17:00"), weekly("MO,TH", "09:00", "11:00", attending_type="Drop-in"))
     document["service_at_locations"][0]["location"]["addresses"] = [{"city": "Mombasa", "country": "KE"}]
 
     report = import_records(
