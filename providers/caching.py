@@ -8,7 +8,8 @@ In Django's cache (local memory per process, or Redis shared by every app server
 - home page totals: ``providers:totals``, 300 s; forgotten when listings change.
 - the counts beside the search page's choices (providers.search.choice_counts), per search
   without one of its filters: ``providers:choice-counts:<PAGES version>:<hash of that search>``,
-  300 s; forgotten when listings change (a new PAGES version), never kept for "open now". Once a
+  300 s (a day where the cache is shared); forgotten when listings change (a new PAGES version),
+  never kept for "open now". Once a
   change commits, a task counts again those of every one-value search and of the search without
   filters (``fill_choice_counts``), queued at most once at a time
   (``providers:choice-counts:fill-queued``, 300 s).

@@ -64,8 +64,10 @@ NOT_NARROWING = {"radius", "sort"}
 # they do; a change of the listings forgets it sooner, through the data version in its key.
 TALLY_SECONDS = 300
 SHARED_TALLY_SECONDS = 24 * 3600
-# Set while a fill of the tallies is queued and not yet started: changes meanwhile queue no other.
+# Set while a fill of the tallies is queued and not yet started: changes meanwhile queue no other. A fill
+# no worker takes is forgotten after FILL_QUEUED_SECONDS, so the next change queues another.
 FILL_QUEUED = "providers:choice-counts:fill-queued"
+FILL_QUEUED_SECONDS = 300
 
 
 def choice_counts(filterset):
@@ -99,7 +101,7 @@ def fill_one_value_tallies(using=DEFAULT_DB_ALIAS):
 def queue_fill(using=DEFAULT_DB_ALIAS):
     """Queue ``fill_choice_counts`` after a change of the listings, unless one is queued and not yet started,
     and only where app servers share the cache the tallies are kept in."""
-    if caching.is_shared() and cache.add(FILL_QUEUED, True, TALLY_SECONDS):
+    if caching.is_shared() and cache.add(FILL_QUEUED, True, FILL_QUEUED_SECONDS):
         fill_choice_counts.enqueue(using)
 
 
