@@ -69,6 +69,8 @@ def answers_together(chosen, using):
 # Listings, at most, that a term filter's index lists before their name order is read: the walk of the
 # name order that a common term stops early would read, for fewer holders, more rows than this.
 FEW_HOLDERS = 5000
+# How long the answer is kept where processes share no cache; a change of the listings forgets it sooner.
+FEW_HOLD_SECONDS = 300
 
 
 def few_hold(chosen, using):
@@ -89,7 +91,7 @@ def few_hold(chosen, using):
             )
             return cursor.fetchone()[0]
 
-    return caching.Shared(key, 300).get(count) <= FEW_HOLDERS
+    return caching.Shared(key, FEW_HOLD_SECONDS).get(count) <= FEW_HOLDERS
 
 
 def _fts_terms_query(chosen):
