@@ -5,7 +5,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install messages update-messages migrate demo-data migrations-check fixture bench-import bench-search bench lighthouse clean loadtest loadtest-sqlite loadtest-postgresql
+.PHONY: run test lint format install messages update-messages migrate demo-data migrations-check fixture bench-import bench-search bench-memory bench lighthouse clean loadtest loadtest-sqlite loadtest-postgresql
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-build.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -108,6 +108,14 @@ bench-search: install
 	psql "$(dir $(BENCH_SEARCH_POSTGRES_URL))postgres" -q -c "CREATE DATABASE $(notdir $(BENCH_SEARCH_POSTGRES_URL))" 2>/dev/null || true
 	DATABASE_URL=$(BENCH_SEARCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_SEARCH_POSTGRES_URL) $(BENCH_ENV) $(PYTHON) manage.py bench_search --providers $(BENCH_PROVIDERS) --data $(BENCH_DATA) --output bench/search-$(BENCH_DATA)-postgresql.json
+
+# An app server process's memory after a mix of requests, and its first place search (bench_memory), on the
+# bench-search SQLite database; see docs/PERFORMANCE.md.
+bench-memory: install messages
+	mkdir -p bench
+	$(BENCH_ENV) $(PYTHON) manage.py collectstatic --noinput -v0
+	DATABASE_URL=$(BENCH_SEARCH_SQLITE_URL) $(BENCH_ENV) $(PYTHON) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_SEARCH_SQLITE_URL) $(BENCH_ENV) DJANGO_ALLOWED_HOSTS=127.0.0.1 $(PYTHON) manage.py bench_memory --providers $(BENCH_PROVIDERS) --data $(BENCH_DATA) --output bench/memory-$(BENCH_DATA)-sqlite.json
 
 # The search and API matrix (bench_search) at each size: BENCH_SIZES on SQLite and PostgreSQL,
 # BENCH_LARGE_SIZES on PostgreSQL only; one scratch database per size, kept for the next run.
