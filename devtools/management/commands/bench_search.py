@@ -182,7 +182,7 @@ def bench_scenarios(rng):
     countries = [code for code, _count in published.values_list("country").annotate(n=Count("pk")).order_by("-n")[:40]]
     slugs = list(published.order_by("?").values_list("slug", flat=True)[:1000])
     pages = max(1, min(published.count(), settings.SEARCH_RESULTS_LISTED) // settings.PROVIDERS_PER_PAGE)
-    terms = held_terms(published)
+    terms = term_holders(published)
     by_share = {
         "none": [term for term, held in terms if held == 0],
         "rare": [term for term, held in terms if 0 < held < total / 100],
@@ -238,7 +238,7 @@ def bench_scenarios(rng):
     return scenarios
 
 
-def held_terms(published):
+def term_holders(published):
     """[((search parameter, slug), how many published listings hold it)] for every term of every taxonomy the
     search offers: all of them, but of the 184 languages only those listings speak (the form offers no other)."""
     held = []
