@@ -257,6 +257,16 @@ class TestFilesAsPartnersWriteThem:
             (record,) = records(Export(tmp_path / name, mapping))
             assert record.values == {"name": "Clinique Émile", "city": "Liège"}, name
 
+    def test_a_column_of_walk_in_hours_maps_to_ours(self, db, tmp_path):
+        fields = {"name": "Name", "opening_hours": "Open", "walk_in_hours": "Drop-in"}
+        mapping = parse_mapping({"format": "csv", "id": "Ref", "fields": fields})
+        (tmp_path / "clinics.csv").write_text("Ref,Name,Open,Drop-in\n1,Harbour,Mo-Fr 08:00-17:00,Mo 09:00-11:00\n")
+
+        (record,) = records(Export(tmp_path / "clinics.csv", mapping))
+
+        assert record.opening_hours == [(day, "08:00", "17:00") for day in range(5)]
+        assert record.walk_in_hours == [(0, "09:00", "11:00")]
+
     def test_a_zip_of_several_tables_names_its_main_one(self, db, tmp_path):
         archive = tmp_path / "export.zip"
         with zipfile.ZipFile(archive, "w") as handle:
