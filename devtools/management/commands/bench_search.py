@@ -46,11 +46,11 @@ from providers.exchange.importer import ImportOptions, import_records
 from providers.exchange.records import TERM_FIELDS, Record
 from providers.models import TAXONOMY_FIELDS, Provider, Source, places
 from providers.models.fields import COUNTRY_CODES
+from providers.models.provider import PHONE_FIELDS
 from providers.search.choice_counts import fill_one_value_tallies
 from providers.search.filters import ProviderFilter
 
 BENCH_SOURCES = {"real": "benchmark-real-shaped", "synthetic": "benchmark-search"}
-PHONE_FIELDS = ("phone", "intake_phone", "hotline_phone")
 
 
 def real_records():
