@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
-from devtools.management.commands.bench_search import DATA_SHAPES, ensure_providers
+from devtools.management.commands.bench_search import add_data_arguments, ensure_providers
 from providers.models import Provider
 
 PLACE_SEARCHES = 20
@@ -35,12 +35,7 @@ class Command(BaseCommand):
     help = "Measure an app server process's memory after a mix of requests, and its first place search's time."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--providers",
-            type=int,
-            help="First leave exactly this many providers (as bench_search does); scratch databases only.",
-        )
-        parser.add_argument("--data", choices=list(DATA_SHAPES), default="real", help="Their shape (bench_search).")
+        add_data_arguments(parser)
         parser.add_argument("--port", type=int, default=8767)
         parser.add_argument("--output", type=Path, help="Also write the results as JSON here.")
         parser.add_argument("--seed", type=int, default=2026)

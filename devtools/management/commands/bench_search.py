@@ -136,6 +136,16 @@ def synthetic_records(count, seed=2026):
 DATA_SHAPES = {"real": real_shaped_records, "synthetic": synthetic_records}
 
 
+def add_data_arguments(parser):
+    """--providers and --data, for the commands that run on the benchmark's databases."""
+    parser.add_argument(
+        "--providers",
+        type=int,
+        help="First leave exactly this many providers (as bench_search does); scratch databases only.",
+    )
+    parser.add_argument("--data", choices=list(DATA_SHAPES), default="real", help="Their shape (bench_search).")
+
+
 def ensure_providers(count, shape, stdout):
     """Leave exactly ``count`` providers of ``shape`` in a scratch database, generating them if needed.
 

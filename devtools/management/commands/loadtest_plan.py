@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Count
 
-from devtools.management.commands.bench_search import DATA_SHAPES, ensure_providers
+from devtools.management.commands.bench_search import add_data_arguments, ensure_providers
 from providers.models import CareSetting, Modality, Provider, places
 
 # Enough that a run starts with most pages not yet stored (directory.page_cache); small enough to write in a second.
@@ -32,12 +32,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--output", type=Path, required=True, help="The JSON file to write.")
-        parser.add_argument(
-            "--providers",
-            type=int,
-            help="First leave exactly this many providers (as bench_search does); scratch databases only.",
-        )
-        parser.add_argument("--data", choices=list(DATA_SHAPES), default="real", help="Their shape (bench_search).")
+        add_data_arguments(parser)
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args, output, providers, data, seed, **options):
