@@ -13,7 +13,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from providers.curation import history
-from providers.models import HOURS_FIELDS, TAXONOMY_FIELDS, ImportConflict, OpeningInterval, Organization, Provider
+from providers.models import (
+    HOURS_FIELDS,
+    TAXONOMY_FIELDS,
+    WEEK_COLUMNS,
+    ImportConflict,
+    OpeningInterval,
+    Organization,
+    Provider,
+    weeks,
+)
 
 Channel = history.Channel
 ORGANIZATION = "organization"
@@ -24,11 +33,8 @@ def current_value(provider, field):
     if field in TAXONOMY_FIELDS.values():
         return sorted(getattr(provider, field).values_list("slug", flat=True))
     if field in HOURS_FIELDS:
-        intervals = provider.opening_hours.filter(walk_in=HOURS_FIELDS[field]).order_by("weekday", "opens")
-        return [
-            [weekday, f"{opens:%H:%M}", f"{closes:%H:%M}"]
-            for weekday, opens, closes in intervals.values_list("weekday", "opens", "closes")
-        ]
+        held = weeks(provider.opening_hours.filter(walk_in=HOURS_FIELDS[field]).values_list(*WEEK_COLUMNS))
+        return [list(interval) for interval in held.get(provider.pk, {}).get(field, [])]
     if field == ORGANIZATION:
         return provider.organization.slug if provider.organization_id else None
     value = getattr(provider, field)

@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 from django.utils.text import Truncator, capfirst
 
 from providers import caching
-from providers.models import HOURS_FIELDS, TAXONOMY_FIELDS, OpeningInterval, Provider
+from providers.models import HOURS_FIELDS, TAXONOMY_FIELDS, WEEK_COLUMNS, OpeningInterval, Provider, weeks
 from providers.models.history import ProviderHistoryExtras
 from providers.search.vocabulary import term_labels
 
@@ -32,14 +32,15 @@ def snapshots(ids):
     """{provider id: (terms, hours)} as stored now, in two queries, in the form versions keep them; hours are
     the ``history_<name>`` values of each HOURS_FIELDS week."""
     labels = term_labels(ids)
-    hours = {pk: {f"history_{name}": [] for name in HOURS_FIELDS} for pk in ids}
-    columns = {walk_in: f"history_{name}" for name, walk_in in HOURS_FIELDS.items()}
-    intervals = OpeningInterval.objects.filter(provider_id__in=ids).order_by("provider_id", "weekday", "opens")
-    rows = intervals.values_list("provider_id", "walk_in", "weekday", "opens", "closes")
-    for provider_id, walk_in, weekday, opens, closes in rows:
-        hours[provider_id][columns[walk_in]].append([weekday, f"{opens:%H:%M}", f"{closes:%H:%M}"])
+    held = weeks(OpeningInterval.objects.filter(provider_id__in=ids).values_list(*WEEK_COLUMNS))
     return {
-        pk: ({field: sorted(term.slug for term in terms) for field, terms in labels[pk].items()}, hours[pk])
+        pk: (
+            {field: sorted(term.slug for term in terms) for field, terms in labels[pk].items()},
+            {
+                f"history_{name}": [list(interval) for interval in held.get(pk, {}).get(name, [])]
+                for name in HOURS_FIELDS
+            },
+        )
         for pk in ids
     }
 

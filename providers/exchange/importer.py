@@ -37,6 +37,7 @@ from providers.exchange.records import (
 from providers.models import (
     HOURS_FIELDS,
     TAXONOMY_FIELDS,
+    WEEK_COLUMNS,
     ImportConflict,
     ImportRun,
     OpeningInterval,
@@ -47,6 +48,7 @@ from providers.models import (
     keywords,
     places,
     term_tokens,
+    weeks,
 )
 from providers.models.history import ProviderHistoryExtras
 from providers.models.naming import first_free
@@ -339,18 +341,14 @@ class _Context:
 
     def _existing_hours(self, ids):
         """{listing id: {HOURS_FIELDS name: its intervals as records give them, in order}}."""
-        wanted, hours = set(ids), {}
-        names = {walk_in: name for name, walk_in in HOURS_FIELDS.items()}
-        for batch in self._batches(OpeningInterval.objects, ids):
-            rows = batch.values_list("provider_id", "walk_in", "weekday", "opens", "closes")
-            for provider_id, walk_in, weekday, opens, closes in rows:
-                if provider_id in wanted:
-                    intervals = hours.setdefault(provider_id, {}).setdefault(names[walk_in], [])
-                    intervals.append((weekday, f"{opens:%H:%M}", f"{closes:%H:%M}"))
-        return {
-            provider_id: {name: sorted(intervals) for name, intervals in weeks.items()}
-            for provider_id, weeks in hours.items()
-        }
+        wanted = set(ids)
+        rows = (
+            row
+            for batch in self._batches(OpeningInterval.objects, ids)
+            for row in batch.values_list(*WEEK_COLUMNS)
+            if row[0] in wanted
+        )
+        return weeks(rows)
 
     def source_for(self, slug, report):
         if slug not in self.sources:

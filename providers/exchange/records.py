@@ -15,7 +15,7 @@ from itertools import islice
 
 import pycountry
 
-from providers.models import HOURS_FIELDS, TAXONOMY_FIELDS
+from providers.models import HOURS_FIELDS, TAXONOMY_FIELDS, weeks
 from providers.search.vocabulary import attach_terms
 
 # Provider fields a record may carry, in the column order of our CSV.
@@ -174,6 +174,9 @@ def record_from_provider(provider, number: int = 0) -> Record:
     """
     values = {name: provider.public_value(name) for name in SCALAR_FIELDS}
     values["country"] = provider.country.code
+    intervals = provider.opening_hours.all()
+    rows = [(provider.pk, i.walk_in, i.weekday, i.opens, i.closes) for i in intervals]
+    held = weeks(rows).get(provider.pk, {})
     organization = provider.organization
     return Record(
         number=number,
@@ -181,14 +184,7 @@ def record_from_provider(provider, number: int = 0) -> Record:
         values=values,
         terms={name: [term.slug for term in provider.terms[name]] for name in TERM_FIELDS},
         organization={name: getattr(organization, name) for name in ORGANIZATION_FIELDS} if organization else None,
-        **{
-            name: [
-                (interval.weekday, f"{interval.opens:%H:%M}", f"{interval.closes:%H:%M}")
-                for interval in provider.opening_hours.all()
-                if interval.walk_in == walk_in
-            ]
-            for name, walk_in in HOURS_FIELDS.items()
-        },
+        **{name: held.get(name, []) for name in HOURS_FIELDS},
         source=provider.source.slug if provider.source_id else "",
         slug=provider.slug,
         hsds_id=str(provider.hsds_id) if provider.hsds_id else "",

@@ -2,7 +2,7 @@ from providers.models.crisis_line import CrisisLine
 from providers.models.import_run import ImportRun
 from providers.models.mapping_sample import MappingSample
 from providers.models.not_duplicate import NotDuplicate
-from providers.models.opening_hours import HOURS_FIELDS, OpeningInterval
+from providers.models.opening_hours import HOURS_FIELDS, WEEK_COLUMNS, OpeningInterval, weeks
 from providers.models.organization import Organization
 from providers.models.pending_import import PendingImport
 from providers.models.provider import TAXONOMY_FIELDS, Provider
@@ -23,6 +23,7 @@ from providers.models.taxonomy import (
 __all__ = [
     "HOURS_FIELDS",
     "TAXONOMY_FIELDS",
+    "WEEK_COLUMNS",
     "CareSetting",
     "CrisisLine",
     "EntryRoute",
@@ -43,4 +44,5 @@ __all__ = [
     "SourceRecord",
     "Suggestion",
     "Term",
+    "weeks",
 ]

@@ -7,6 +7,20 @@ from django.utils.translation import gettext_lazy as _
 # A listing's two weeks of hours, by the name records, imports, history and conflicts give each -> its
 # intervals' ``walk_in``.
 HOURS_FIELDS = {"opening_hours": False, "walk_in_hours": True}
+# The columns ``weeks`` reads, as values_list gives them.
+WEEK_COLUMNS = ("provider_id", "walk_in", "weekday", "opens", "closes")
+
+
+def weeks(rows):
+    """{provider id: {HOURS_FIELDS name: [(weekday, "HH:MM", "HH:MM"), ...] in order}} of (provider id,
+    walk_in, weekday, opens, closes) rows: the form records, imports, history and conflicts hold hours in."""
+    names = {walk_in: name for name, walk_in in HOURS_FIELDS.items()}
+    held = {}
+    for provider_id, walk_in, weekday, opens, closes in rows:
+        held.setdefault(provider_id, {}).setdefault(names[walk_in], []).append(
+            (weekday, f"{opens:%H:%M}", f"{closes:%H:%M}")
+        )
+    return {provider_id: {name: sorted(week) for name, week in named.items()} for provider_id, named in held.items()}
 
 
 class OpeningIntervalManager(models.Manager):
